@@ -1,0 +1,4 @@
+export * from './engine';
+export * from './rng';
+export * from './types';
+export * from './registry';
