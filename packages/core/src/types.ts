@@ -96,3 +96,16 @@ export interface ModelContext {
   gridSize: number;
   rng: Rng;
 }
+
+/** A loaded dataset: its samples and how to read their pixels. Implemented by @unified-ad/datasets. */
+export interface Dataset {
+  /** e.g. "mvtec-ad", "magnetic-tile", "synthetic", "manifest:my.csv" */
+  name: string;
+  samples: Sample[];
+  /** class names in a stable order */
+  classes: string[];
+  /** RGB image resized bilinearly to size×size: HWC float32 with values in [0, 255] */
+  loadImage(sample: Sample, size: number): Promise<Float32Array>;
+  /** binary mask (0/1) resized nearest-neighbour to size×size; all zeros for normal samples */
+  loadMask(sample: Sample, size: number): Promise<Float32Array>;
+}
