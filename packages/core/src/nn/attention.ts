@@ -1,0 +1,60 @@
+import type { Tensor, Tensor4D } from '@tensorflow/tfjs-node';
+import { tf } from '../engine';
+import type { Rng } from '../rng';
+import { Module } from './module';
+import { Linear, dropout } from './layers';
+
+/**
+ * Multi-head attention with PyTorch nn.MultiheadAttention semantics (separate q/k/v projections,
+ * output projection, dropout on the attention weights). Inputs are batch-first [B, T, D].
+ * `mask` is additive [Tq, Tk] (0 = attend, large negative = blocked).
+ */
+export class MultiHeadAttention extends Module {
+  readonly q: Linear;
+  readonly k: Linear;
+  readonly v: Linear;
+  readonly out: Linear;
+  readonly headDim: number;
+
+  constructor(readonly dim: number, readonly heads: number, readonly attnDropout: number, rng: Rng) {
+    super();
+    if (dim % heads !== 0) throw new Error(`attention dim ${dim} is not divisible by heads ${heads}`);
+    this.headDim = dim / heads;
+    this.q = this.addChild('q_proj', new Linear(dim, dim, rng));
+    this.k = this.addChild('k_proj', new Linear(dim, dim, rng));
+    this.v = this.addChild('v_proj', new Linear(dim, dim, rng));
+    this.out = this.addChild('out_proj', new Linear(dim, dim, rng));
+  }
+
+  private split(x: Tensor, b: number, t: number): Tensor4D {
+    return x.reshape([b, t, this.heads, this.headDim]).transpose([0, 2, 1, 3]) as Tensor4D;
+  }
+
+  apply(query: Tensor, key: Tensor, value: Tensor, mask: Tensor | null, rng: Rng | null): Tensor {
+    const [b, tq] = query.shape;
+    const tk = key.shape[1]!;
+    const q = this.split(this.q.apply(query).mul(1 / Math.sqrt(this.headDim)), b!, tq!);
+    const k = this.split(this.k.apply(key), b!, tk);
+    const v = this.split(this.v.apply(value), b!, tk);
+    let scores: Tensor = tf.matMul(q, k, false, true); // [B, H, Tq, Tk]
+    if (mask) scores = scores.add(mask);
+    const attn = dropout(tf.softmax(scores, -1), this.attnDropout, rng);
+    const ctx = tf.matMul(attn as Tensor4D, v).transpose([0, 2, 1, 3]).reshape([b!, tq!, this.dim]);
+    return this.out.apply(ctx);
+  }
+}
+
+/** Position-wise feed-forward: Linear(D→F) · ReLU · dropout · Linear(F→D). */
+export class FeedForward extends Module {
+  readonly l1: Linear;
+  readonly l2: Linear;
+  constructor(dim: number, hidden: number, readonly rate: number, rng: Rng) {
+    super();
+    this.l1 = this.addChild('linear1', new Linear(dim, hidden, rng));
+    this.l2 = this.addChild('linear2', new Linear(hidden, dim, rng));
+  }
+
+  apply(x: Tensor, rng: Rng | null): Tensor {
+    return this.l2.apply(dropout(this.l1.apply(x, 'relu'), this.rate, rng));
+  }
+}
