@@ -1,0 +1,9 @@
+// @unified-ad/eval: exact anomaly-detection metrics, result tables and figures.
+export * from './radix';
+export * from './ranking';
+export * from './components';
+export * from './pixels';
+export * from './metrics';
+export * from './aupro';
+export * from './postprocess';
+export * from './evaluate';
