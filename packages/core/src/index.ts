@@ -11,3 +11,4 @@ export * from './tensorboard';
 export * from './optim';
 export * from './trainer';
 export * as nn from './nn';
+export * from './backbone';

@@ -1,0 +1,12 @@
+export * from './types';
+export * from './registry';
+export * from './neck';
+export * from './weights';
+export * from './mobilenet-v2';
+export * from './embedded';
+export * from './tfjs-model';
+export * from './normalize';
+export * from './bmp';
+export { parseTflite } from './tflite';
+export type { TfliteModel, TfliteTensor, TfliteOperator } from './tflite';
+export { TfliteGraph, shortTensorName, dequantize } from './tflite-graph';
