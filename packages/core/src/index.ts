@@ -1,5 +1,6 @@
 export * from './engine';
 export * from './rng';
+export * from './native-random';
 export * from './types';
 export * from './registry';
 export * from './errors';

@@ -20,9 +20,11 @@ export class MultiHeadAttention extends Module {
     super();
     if (dim % heads !== 0) throw new Error(`attention dim ${dim} is not divisible by heads ${heads}`);
     this.headDim = dim / heads;
-    this.q = this.addChild('q_proj', new Linear(dim, dim, rng));
-    this.k = this.addChild('k_proj', new Linear(dim, dim, rng));
-    this.v = this.addChild('v_proj', new Linear(dim, dim, rng));
+    // PyTorch initialises the packed in-projection [3D, D] with xavier-uniform: bound sqrt(6 / (D + 3D)).
+    const packed = { fanOut: 3 * dim };
+    this.q = this.addChild('q_proj', new Linear(dim, dim, rng, packed));
+    this.k = this.addChild('k_proj', new Linear(dim, dim, rng, packed));
+    this.v = this.addChild('v_proj', new Linear(dim, dim, rng, packed));
     this.out = this.addChild('out_proj', new Linear(dim, dim, rng));
   }
 

@@ -2,14 +2,15 @@ import type { Tensor, Tensor2D, Tensor4D, Variable } from '@tensorflow/tfjs-node
 import { tf } from '../engine';
 import type { Rng } from '../rng';
 import { Module, xavierUniform } from './module';
+import { nativeDropout } from '../native-random';
 
 /** y = x W + b over the last axis; W is [in, out] (xavier-uniform init, zero bias, as UniAD's initializer). */
 export class Linear extends Module {
   readonly weight: Variable;
   readonly bias: Variable | null;
-  constructor(readonly inFeatures: number, readonly outFeatures: number, rng: Rng, opts: { bias?: boolean } = {}) {
+  constructor(readonly inFeatures: number, readonly outFeatures: number, rng: Rng, opts: { bias?: boolean; fanOut?: number } = {}) {
     super();
-    this.weight = this.addParam('weight', xavierUniform([inFeatures, outFeatures], inFeatures, outFeatures, rng));
+    this.weight = this.addParam('weight', xavierUniform([inFeatures, outFeatures], inFeatures, opts.fanOut ?? outFeatures, rng));
     this.bias = opts.bias === false ? null : this.addParam('bias', tf.zeros([outFeatures]));
   }
 
@@ -32,17 +33,39 @@ export class LayerNorm extends Module {
   }
 
   apply(x: Tensor): Tensor {
-    return tf.tidy(() => {
-      const { mean, variance } = tf.moments(x, -1, true);
-      return x.sub(mean).mul(tf.rsqrt(variance.add(this.eps))).mul(this.gamma).add(this.beta);
-    });
+    return layerNorm(x, this.gamma, this.beta, this.eps);
   }
+}
+
+/**
+ * y = (x − μ) / sqrt(σ² + ε) · γ + β over the last axis, with a hand-written backward pass
+ * (dx = rstd · (dx̂ − mean(dx̂) − x̂ · mean(dx̂ · x̂)), dx̂ = dy · γ): about 2× faster than differentiating tf.moments.
+ */
+export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): Tensor {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const f = tf.customGrad(((xi: Tensor, g: Tensor, b: Tensor, save: (t: Tensor[]) => void) => {
+    const d = xi.shape[xi.shape.length - 1];
+    const xc = xi.sub(xi.mean(-1, true));
+    const rstd = tf.rsqrt(xc.square().mean(-1, true).add(eps));
+    const xhat = xc.mul(rstd);
+    save([xhat, rstd, g]);
+    return {
+      value: xhat.mul(g).add(b),
+      gradFunc: (dy: Tensor, saved: Tensor[]) => {
+        const [xh, rs, g2] = saved;
+        const dxhat = dy.mul(g2);
+        const dx = rs.mul(dxhat.sub(dxhat.mean(-1, true)).sub(xh.mul(dxhat.mul(xh).mean(-1, true))));
+        return [dx, dy.mul(xh).reshape([-1, d]).sum(0), dy.reshape([-1, d]).sum(0)];
+      },
+    };
+  }) as never);
+  return (f as unknown as (a: Tensor, b: Tensor, c: Tensor) => Tensor)(x, gamma, beta);
 }
 
 /** Inverted dropout driven by the framework Rng (identity when not training or rate = 0). */
 export function dropout(x: Tensor, rate: number, rng: Rng | null): Tensor {
   if (!rng || rate <= 0) return x;
-  return tf.dropout(x, rate, undefined, rng.seed());
+  return nativeDropout(x, rate, rng.seed());
 }
 
 /** 3×3 (or k×k) convolution with 'same' padding, NHWC; weight [k, k, in, out] xavier-uniform, zero bias. */
