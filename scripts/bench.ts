@@ -1,0 +1,31 @@
+// `npm run bench`: prints ONE JSON line with the project's speed figures (progress notes go to stderr).
+// Each package contributes its keys; a part that cannot run here (e.g. no ../shared weights) is skipped with a note.
+import { engineInfo, matmulGflops } from '@unified-ad/core';
+
+type Part = { name: string; run: () => Promise<Record<string, number | string>> };
+
+const parts: Part[] = [
+  { name: 'engine', run: async () => ({ engine: engineInfo.backend, tf_version: engineInfo.tfVersion ?? 'none', matmul_gflops: Math.round(matmulGflops(1024, 10) * 10) / 10 }) },
+  { name: 'features', run: async () => (await import('@unified-ad/datasets')).benchFeatures() },
+  { name: 'eval', run: async () => (await import('@unified-ad/eval')).benchEval() },
+  { name: 'uniad', run: async () => (await import('@unified-ad/models-uniad')).benchUniAD() },
+  { name: 'baselines', run: async () => { const m = await import('@unified-ad/models-baselines') as { benchBaselines?: () => Promise<Record<string, number>> }; return m.benchBaselines ? m.benchBaselines() : {}; } },
+];
+
+async function main() {
+  const only = process.argv.slice(2);
+  const out: Record<string, number | string> = {};
+  for (const p of parts) {
+    if (only.length && !only.includes(p.name)) continue;
+    const t0 = Date.now();
+    try {
+      Object.assign(out, await p.run());
+      process.stderr.write(`bench ${p.name}: ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+    } catch (e) {
+      process.stderr.write(`bench ${p.name}: skipped (${(e as Error).message.split('\n')[0]})\n`);
+    }
+  }
+  process.stdout.write(JSON.stringify(out) + '\n');
+}
+
+main();
