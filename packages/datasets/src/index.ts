@@ -10,3 +10,4 @@ export * from './combine';
 export * from './spec';
 export * from './synthetic/classes';
 export * from './synthetic/generate';
+export * from './features';

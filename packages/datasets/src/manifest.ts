@@ -175,15 +175,31 @@ export function readManifest(file: string, format?: 'csv' | 'jsonl'): Sample[] {
     if (split === 'train' && label === 1) throw new UserError(`${where}: training images must be normal (label 0): ${image}`);
     const mask = str('mask');
     const imagePath = path.resolve(base, image);
-    const rel = path.relative(base, imagePath).split(path.sep).join('/');
-    const id = `${cls}/${split}/${rel.replace(/\.[^./]+$/, '')}`;
-    if (ids.has(id)) throw new UserError(`${where}: duplicate image ${image} (class ${cls}, split ${split})`);
-    ids.add(id);
-    const s: Sample = { id, className: cls, split, label, defectType: str('defect') ?? (label === 0 ? 'good' : 'anomaly'), imagePath };
+    const key = `${cls}\u0000${split}\u0000${imagePath}`;
+    if (ids.has(key)) throw new UserError(`${where}: duplicate image ${image} (class ${cls}, split ${split})`);
+    ids.add(key);
+    const s: Sample = { id: '', className: cls, split, label, defectType: str('defect') ?? (label === 0 ? 'good' : 'anomaly'), imagePath };
     if (mask) s.maskPath = path.resolve(base, mask);
     samples.push(s);
   }
+  // ids: "<class>/<split>/<image path relative to the images' common folder, without extension>"
+  const common = commonDir(samples.map((s) => path.dirname(s.imagePath)));
+  for (const s of samples) {
+    const rel = path.relative(common, s.imagePath).split(path.sep).join('/');
+    s.id = `${s.className}/${s.split}/${rel.replace(/\.[^./]+$/, '')}`;
+  }
   return samples;
+}
+
+function commonDir(dirs: string[]): string {
+  let parts = dirs[0].split(path.sep);
+  for (const d of dirs.slice(1)) {
+    const q = d.split(path.sep);
+    let k = 0;
+    while (k < parts.length && k < q.length && parts[k] === q[k]) k++;
+    parts = parts.slice(0, k);
+  }
+  return parts.join(path.sep) || path.sep;
 }
 
 /** Loads a manifest (CSV or JSONL) as a dataset; classes in order of first appearance. */

@@ -118,7 +118,8 @@ export async function loadMvtec(root: string, opts: MvtecOptions = {}): Promise<
       }
     }
     if (relabelled > 0) {
-      (opts.warn ?? console.warn)(`${name}: ${relabelled} defect images have empty masks and are labelled normal (labelFrom: 'mask')`);
+      const what = relabelled === 1 ? '1 defect image has an empty mask and is' : `${relabelled} defect images have empty masks and are`;
+      (opts.warn ?? console.warn)(`${name}: ${what} labelled normal (labelFrom: 'mask'; use labelFrom: 'folder' to keep them anomalous)`);
     }
   }
   const classes = cats.map((c) => c.name);
