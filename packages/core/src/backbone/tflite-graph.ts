@@ -279,6 +279,11 @@ export class TfliteGraph {
     return p;
   }
 
+  /** How many ops run to compute `targets` (only the ancestors of the targets run). */
+  opsNeeded(targets: number[]): number {
+    return this.plan(targets).steps.length;
+  }
+
   /**
    * Runs the graph on an already-normalised NHWC float input, returning the requested tensors
    * (the caller disposes them).
@@ -360,7 +365,8 @@ export class TfliteGraph {
   /** The float graph as a frozen GraphDef inside a SavedModel (bytes of saved_model.pb). */
   savedModelBytes(): Uint8Array {
     const T = { T: attr.type(DT_FLOAT) };
-    const nodes: Uint8Array[] = [nodeDef(TfliteGraph.node(this.inputIndex), 'Placeholder', [], { dtype: attr.type(DT_FLOAT), shape: attr.shape([-1, -1, -1, 3]) })];
+    const channels = this.model.tensors[this.inputIndex].shape[3] ?? -1;
+    const nodes: Uint8Array[] = [nodeDef(TfliteGraph.node(this.inputIndex), 'Placeholder', [], { dtype: attr.type(DT_FLOAT), shape: attr.shape([-1, -1, -1, channels]) })];
     let nConst = 0;
     const constNode = (c: ConstValue): string => {
       const name = `c${nConst++}`;
@@ -454,7 +460,7 @@ export class TfliteGraph {
       return (tf.backend() as any).runSavedModel(
         this.sessionId,
         [x],
-        [{ name: `${TfliteGraph.node(this.inputIndex)}:0`, dtype: 'float32', shape: [-1, -1, -1, 3], tfDtype: 'DT_FLOAT' }],
+        [{ name: `${TfliteGraph.node(this.inputIndex)}:0`, dtype: 'float32', shape: x.shape, tfDtype: 'DT_FLOAT' }],
         targets.map((t) => `${TfliteGraph.node(t)}:0`),
       ) as Tensor[];
     } finally {
