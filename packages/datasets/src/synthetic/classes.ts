@@ -318,7 +318,10 @@ export const disk: SyntheticClass = {
   },
 };
 
-/** A screw lying on a light table: head, threaded shaft, tapered tip, soft shadow. Any orientation. */
+/**
+ * A screw lying on a diffusely lit table (no cast shadow, so a missing part leaves no trace outside its
+ * mask): head with a slot, threaded shaft, tapered tip. Any orientation.
+ */
 export const screw: SyntheticClass = {
   name: 'screw',
   kind: 'object',
@@ -333,7 +336,6 @@ export const screw: SyntheticClass = {
     const headA = -0.34 * s, headB = -0.25 * s, tipA = 0.24 * s, tipB = 0.31 * s;
     const headW = 0.085 * s, shaftW = 0.042 * s, pitch = 0.026 * s;
     const ca = Math.cos(rot), sa = Math.sin(rot);
-    const shOff = 0.012 * s;
     /** signed distance (pixels, positive inside) to the screw outline in local coords */
     const sdf = (p: number, q: number): number => {
       const aq = Math.abs(q);
@@ -371,9 +373,7 @@ export const screw: SyntheticClass = {
         const p = dx * ca + dy * sa, q = -dx * sa + dy * ca;
         P[i] = p;
         Q[i] = q;
-        const ps = p - shOff * (ca + sa), qs = q - shOff * (ca - sa);
-        const shadow = 1 - 0.12 * smoothstep(-0.02 * s, 0.01 * s, sdf(ps, qs));
-        const bgk = 206 * bgL[i] * shadow;
+        const bgk = 206 * bgL[i];
         set3(bg, i, bgk, bgk, bgk * 0.97);
         const c = clamp01(sdf(p, q) + 0.5);
         cover[i] = c;
