@@ -93,7 +93,8 @@ export class LayersBackbone implements Backbone {
 
   constructor(
     readonly id: string,
-    private readonly model: LayersModel,
+    /** the underlying tfjs model (shared with the sub-models: do not dispose it yourself) */
+    readonly model: LayersModel,
     readonly weightsHash: string,
     readonly inputSize: number,
     readonly defaultLayers: readonly string[],

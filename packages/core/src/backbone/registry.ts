@@ -35,12 +35,12 @@ function factory(id: string): BackboneFactory {
 }
 
 /** Builds a backbone: `createBackbone({ id: 'mobilenet_v2' })`. */
-export function createBackbone(opts: BackboneOptions): Promise<Backbone> {
+export async function createBackbone(opts: BackboneOptions): Promise<Backbone> {
   return factory(opts.id).create(opts);
 }
 
 /** The weights hash createBackbone(opts) would report, without building the network. */
-export function backboneWeightsHash(opts: BackboneOptions): Promise<string> {
+export async function backboneWeightsHash(opts: BackboneOptions): Promise<string> {
   return factory(opts.id).weightsHash(opts);
 }
 
