@@ -7,6 +7,7 @@ export * from './magnetic-tile';
 export * from './manifest';
 export * from './semantic';
 export * from './combine';
+export * from './summary';
 export * from './spec';
 export * from './synthetic/classes';
 export * from './synthetic/generate';

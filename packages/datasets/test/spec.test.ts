@@ -2,7 +2,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DatasetSpecSchema, loadDataset, combineDatasets, loadImageBatch, loadMaskBatch, loadMvtec, selectSamples } from '../src';
+import { DatasetSpecSchema, loadDataset, combineDatasets, loadImageBatch, loadMaskBatch, loadMvtec, selectSamples, summarizeDataset } from '../src';
 import { expectUserError, makeTinyMvtec, tempDir } from './helpers';
 
 let root: string;
@@ -46,6 +46,11 @@ describe('combined datasets', () => {
     expect(ds.name).toBe('mvtec-ad+synthetic');
     expect(ds.classes).toEqual(['widget', 'disk', 'fabric']);
     expect(ds.samples).toHaveLength(6 + 2 * 6);
+    expect(summarizeDataset(ds)).toEqual([
+      { className: 'widget', train: 3, testNormal: 2, testAnomalous: 1, defects: { crack: 2, good: 1 } },
+      { className: 'disk', train: 2, testNormal: 1, testAnomalous: 3, defects: { good: 1, missing_piece: 1, scratch: 1, stain: 1 } },
+      { className: 'fabric', train: 2, testNormal: 1, testAnomalous: 3, defects: { good: 1, cut: 1, hole: 1, stain: 1 } },
+    ]);
     const train = selectSamples(ds, 'train');
     expect(train).toHaveLength(3 + 4);
     const imgs = await loadImageBatch(ds, train, 20);
