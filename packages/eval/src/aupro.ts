@@ -3,96 +3,75 @@
 // of every mask; at each distinct threshold t (descending), PRO(t) = (1/R) Σ_r |{p ∈ r : score ≥ t}| / |r| and
 // FPR(t) = (#normal pixels with score ≥ t) / (#normal pixels). The curve starts at (0, 0); the area under it is
 // integrated with the trapezoid rule up to FPR = limit (0.3), the last segment interpolated linearly at the limit,
-// and divided by the limit. PRO is updated in O(1) per pixel: each anomalous pixel adds 1/|its region|.
+// and divided by the limit. Each anomalous pixel adds 1/|its region| to the PRO sum (counts.ts: proInc).
 import { UserError } from '@unified-ad/core';
-import { sortPixels, type MapLike, type MaskLike, type PixelOptions, type SortedPixels } from './pixels';
+import type { GroupedCounts } from './counts';
+import { countPixels, type MapLike, type MaskLike, type PixelOptions } from './pixels';
 
 export const DEFAULT_FPR_LIMIT = 0.3;
 
-/** Normalised area under the PRO curve up to `fprLimit`. NaN when there is no region or no normal pixel. */
-export function sweepAupro(s: SortedPixels, fprLimit = DEFAULT_FPR_LIMIT): number {
-  if (!(fprLimit > 0 && fprLimit <= 1)) throw new UserError(`aupro: fprLimit ${fprLimit} must be in (0, 1]`);
-  if (!s.posPayload || !s.regionSizes) throw new Error('sweepAupro: pixels were sorted without regions');
-  const R = s.regionCount;
-  const N = s.neg.length;
-  if (R === 0 || N === 0) return NaN;
-  const w = new Float64Array(R);
-  for (let r = 0; r < R; r++) w[r] = 1 / s.regionSizes[r];
-  const pos = s.pos;
-  const neg = s.neg;
-  const payload = s.posPayload;
-  let i = pos.length - 1;
-  let j = N - 1;
-  let fp = 0;
+/**
+ * Visits the PRO curve's corner points in order of descending threshold, starting after (0, 0): for each distinct
+ * positive score, the end of the horizontal stretch added by the negatives above it, then the point at it. Points
+ * in between are collinear with these (only negatives: PRO constant), so the trapezoid areas are the same as over
+ * the full curve of the reference script. `visit` returns true to stop.
+ */
+function walkPro(g: GroupedCounts, visit: (x: number, y: number) => boolean): void {
+  if (!g.proInc) throw new Error('PRO needs counts made with regions');
+  const R = g.regionCount;
+  const N = g.N;
+  const { negAbove, negEqual, proInc } = g;
   let proSum = 0;
+  for (let d = g.keys.length - 1; d >= 0; d--) {
+    if (visit(Math.min(negAbove[d] / N, 1), Math.min(proSum / R, 1))) return;
+    proSum += proInc[d];
+    if (visit(Math.min((negAbove[d] + negEqual[d]) / N, 1), Math.min(proSum / R, 1))) return;
+  }
+  visit(1, Math.min(proSum / R, 1));
+}
+
+/** Normalised area under the PRO curve up to `fprLimit`. NaN when there is no region or no normal pixel. */
+export function sweepAupro(g: GroupedCounts, fprLimit = DEFAULT_FPR_LIMIT): number {
+  if (!(fprLimit > 0 && fprLimit <= 1)) throw new UserError(`aupro: fprLimit ${fprLimit} must be in (0, 1]`);
+  if (g.regionCount === 0 || g.N === 0) return NaN;
   let prevX = 0;
   let prevY = 0;
   let area = 0;
-  while (i >= 0 || j >= 0) {
-    let v: number;
-    if (i < 0) v = neg[j];
-    else if (j < 0) v = pos[i];
-    else v = pos[i] > neg[j] ? pos[i] : neg[j];
-    while (i >= 0 && pos[i] === v) proSum += w[payload[i--]];
-    while (j >= 0 && neg[j] === v) {
-      j--;
-      fp++;
-    }
-    const x = Math.min(fp / N, 1);
-    const y = Math.min(proSum / R, 1);
+  walkPro(g, (x, y) => {
     if (x > fprLimit) {
       const yAt = prevY + ((y - prevY) * (fprLimit - prevX)) / (x - prevX);
       area += 0.5 * (yAt + prevY) * (fprLimit - prevX);
-      return area / fprLimit;
+      return true;
     }
     area += 0.5 * (y + prevY) * (x - prevX);
     prevX = x;
     prevY = y;
-  }
-  // only reached when the last point has FPR == limit (== 1)
+    return false;
+  });
   return area / fprLimit;
 }
 
 export interface ProCurve {
-  /** FPR at each distinct threshold (descending threshold), starting with 0 */
+  /** FPR of the curve's corner points (descending threshold), starting at 0 */
   fpr: Float64Array;
-  /** PRO at each distinct threshold, starting with 0 */
+  /** PRO of the same points, starting at 0 */
   pro: Float64Array;
-  /** thresholds (NaN for the starting point) */
-  thresholds: Float64Array;
 }
 
-/** The PRO curve points up to (and including the first point past) `maxFpr`; for plots and checks. */
-export function sweepProCurve(s: SortedPixels, maxFpr = 1): ProCurve {
-  if (!s.posPayload || !s.regionSizes) throw new Error('sweepProCurve: pixels were sorted without regions');
-  const R = s.regionCount;
-  const N = s.neg.length;
+/** The PRO curve's corner points (collinear and repeated points omitted) up to the first point past `maxFpr`. */
+export function sweepProCurve(g: GroupedCounts, maxFpr = 1): ProCurve {
   const fpr: number[] = [0];
   const pro: number[] = [0];
-  const thr: number[] = [NaN];
-  if (R === 0 || N === 0) return { fpr: Float64Array.from(fpr), pro: Float64Array.from(pro), thresholds: Float64Array.from(thr) };
-  const pos = s.pos;
-  const neg = s.neg;
-  let i = pos.length - 1;
-  let j = N - 1;
-  let fp = 0;
-  let proSum = 0;
-  while (i >= 0 || j >= 0) {
-    let v: number;
-    if (i < 0) v = neg[j];
-    else if (j < 0) v = pos[i];
-    else v = pos[i] > neg[j] ? pos[i] : neg[j];
-    while (i >= 0 && pos[i] === v) proSum += 1 / s.regionSizes[s.posPayload[i--]];
-    while (j >= 0 && neg[j] === v) {
-      j--;
-      fp++;
-    }
-    fpr.push(Math.min(fp / N, 1));
-    pro.push(Math.min(proSum / R, 1));
-    thr.push(s.keyToValue(v));
-    if (fp / N > maxFpr) break;
+  if (g.regionCount > 0 && g.N > 0) {
+    walkPro(g, (x, y) => {
+      if (x !== fpr[fpr.length - 1] || y !== pro[pro.length - 1]) {
+        fpr.push(x);
+        pro.push(y);
+      }
+      return x > maxFpr;
+    });
   }
-  return { fpr: Float64Array.from(fpr), pro: Float64Array.from(pro), thresholds: Float64Array.from(thr) };
+  return { fpr: Float64Array.from(fpr), pro: Float64Array.from(pro) };
 }
 
 export interface AuproOptions extends PixelOptions {
@@ -102,10 +81,10 @@ export interface AuproOptions extends PixelOptions {
 
 /** AUPRO of a class: maps and masks of all its test images at the evaluation resolution. */
 export function aupro(maps: MapLike[], masks: MaskLike[], opts: AuproOptions = {}): number {
-  return sweepAupro(sortPixels(maps, masks, { ...opts, regions: true, what: opts.what ?? 'aupro' }), opts.fprLimit);
+  return sweepAupro(countPixels(maps, masks, { ...opts, regions: true, what: opts.what ?? 'aupro' }), opts.fprLimit);
 }
 
 /** PRO curve of a class (see sweepProCurve). */
 export function proCurve(maps: MapLike[], masks: MaskLike[], opts: AuproOptions & { maxFpr?: number } = {}): ProCurve {
-  return sweepProCurve(sortPixels(maps, masks, { ...opts, regions: true, what: opts.what ?? 'proCurve' }), opts.maxFpr);
+  return sweepProCurve(countPixels(maps, masks, { ...opts, regions: true, what: opts.what ?? 'proCurve' }), opts.maxFpr);
 }

@@ -9,12 +9,28 @@ export interface Components {
   sizes: Uint32Array;
 }
 
+/** Buffers reused across calls of labelComponents8 (the returned labels are then valid until the next call). */
+export interface ComponentsWorkspace {
+  labels?: Int32Array;
+  stack?: Int32Array;
+}
+
 /** Labels the 8-connected regions of `fg` (true where fg[i] != 0), an image of height × width. */
-export function labelComponents8(fg: ArrayLike<number>, height: number, width: number): Components {
+export function labelComponents8(fg: ArrayLike<number>, height: number, width: number, work?: ComponentsWorkspace): Components {
   const n = height * width;
   if (fg.length !== n) throw new Error(`labelComponents8: ${fg.length} values for ${height}×${width}`);
-  const labels = new Int32Array(n);
-  const stack = new Int32Array(n);
+  let labels: Int32Array;
+  let stack: Int32Array;
+  if (work) {
+    if (!work.labels || work.labels.length !== n) work.labels = new Int32Array(n);
+    else work.labels.fill(0);
+    if (!work.stack || work.stack.length < n) work.stack = new Int32Array(n);
+    labels = work.labels;
+    stack = work.stack;
+  } else {
+    labels = new Int32Array(n);
+    stack = new Int32Array(n);
+  }
   const sizes: number[] = [];
   let count = 0;
   for (let start = 0; start < n; start++) {

@@ -2,7 +2,7 @@
 import { UserError } from '@unified-ad/core';
 import { sweepAupro, DEFAULT_FPR_LIMIT } from './aupro';
 import { binaryMetrics, sweepBinary, type BinaryMetrics } from './metrics';
-import { mapData, sortPixels, type MapLike, type MaskLike } from './pixels';
+import { countPixels, mapData, type MapLike, type MaskLike } from './pixels';
 import { imageScoreFromMap, type ImageScoreMethod } from './postprocess';
 
 /** Metric keys, as written into logs and tables (fractions in [0, 1]). */
@@ -80,9 +80,9 @@ export function pixelMetrics(
   masks: MaskLike[],
   opts: { aupro?: boolean; fprLimit?: number; flipAurocBelowHalf?: boolean; height?: number; width?: number; what?: string } = {},
 ): PixelMetrics {
-  const sorted = sortPixels(maps, masks, { regions: !!opts.aupro, height: opts.height, width: opts.width, what: opts.what });
-  const b = sweepBinary(sorted, { flipBelowHalf: opts.flipAurocBelowHalf });
-  const a = opts.aupro ? sweepAupro(sorted, opts.fprLimit ?? DEFAULT_FPR_LIMIT) : NaN;
+  const counts = countPixels(maps, masks, { regions: !!opts.aupro, height: opts.height, width: opts.width, what: opts.what });
+  const b = sweepBinary(counts, { flipBelowHalf: opts.flipAurocBelowHalf });
+  const a = opts.aupro ? sweepAupro(counts, opts.fprLimit ?? DEFAULT_FPR_LIMIT) : NaN;
   return { ...b, aupro: a };
 }
 

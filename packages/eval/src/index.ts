@@ -1,5 +1,6 @@
 // @unified-ad/eval: exact anomaly-detection metrics, result tables and figures.
 export * from './radix';
+export * from './counts';
 export * from './ranking';
 export * from './components';
 export * from './pixels';
@@ -7,3 +8,4 @@ export * from './metrics';
 export * from './aupro';
 export * from './postprocess';
 export * from './evaluate';
+export { benchEval, syntheticPixels, type SyntheticPixels } from './bench';

@@ -1,22 +1,16 @@
-// Pools all pixels of a class's test images (maps + masks at the evaluation resolution) into sorted keys,
-// optionally tagging each anomalous pixel with its ground-truth region (8-connected component) for PRO.
+// Pools all pixels of a class's test images (maps + masks at the evaluation resolution) into GroupedCounts,
+// optionally weighting each anomalous pixel by 1/|its ground-truth region| (8-connected component) for PRO.
 import type { AnomalyMap } from '@unified-ad/core';
 import { UserError } from '@unified-ad/core';
 import { labelComponents8 } from './components';
-import { assertFiniteBits, countKey, floatBitsToKey, keyToFloat, newRadixHistogram, radixSortU32 } from './radix';
-import { MASK_THRESHOLD, type SortedScores } from './ranking';
+import { CountBuilder, type GroupedCounts } from './counts';
+import { keyToFloat } from './radix';
+import { MASK_THRESHOLD } from './ranking';
 
 /** An anomaly map: an AnomalyMap, or its row-major Float32Array (other numbers are rounded to float32). */
 export type MapLike = AnomalyMap | Float32Array | ArrayLike<number>;
 /** A ground-truth mask (values >= 0.5 are anomalous); null/undefined = all normal. */
 export type MaskLike = AnomalyMap | ArrayLike<number> | null | undefined;
-
-export interface SortedPixels extends SortedScores {
-  /** number of ground-truth regions over all images (when regions were labelled) */
-  regionCount: number;
-  /** sizes of the regions, indexed by the payload of `pos` */
-  regionSizes?: Uint32Array;
-}
 
 export interface PixelOptions {
   /** label 8-connected regions (needed for AUPRO) */
@@ -55,78 +49,147 @@ function shapeOf(map: MapLike, mask: MaskLike, opts: PixelOptions, what: string,
   return [h, w];
 }
 
-function isPositive(v: number, what: string, img: number, i: number): boolean {
-  if (v >= MASK_THRESHOLD) return true;
-  if (v < MASK_THRESHOLD) return false;
-  throw new UserError(`${what}: mask ${img} has value ${v} at pixel ${i}`);
+function throwNonFinite(what: string, k: number, i: number, v: number): never {
+  throw new UserError(`${what}: map ${k}: score at index ${i} is ${v}; scores must be finite numbers`);
 }
 
-/** Splits and sorts all pixels of `maps` by their masks. Throws a UserError on mismatched sizes or NaN/Inf. */
-export function sortPixels(maps: MapLike[], masks: MaskLike[], opts: PixelOptions = {}): SortedPixels {
+/** Binary foreground (1 where mask >= 0.5) of one mask and its count; throws on NaN. */
+function binarise(m: ArrayLike<number>, what: string, k: number): { fg: Uint8Array; count: number } {
+  const fg = new Uint8Array(m.length);
+  let c = 0;
+  for (let i = 0; i < m.length; i++) {
+    const v = m[i];
+    if (v >= MASK_THRESHOLD) {
+      fg[i] = 1;
+      c++;
+    } else if (!(v < MASK_THRESHOLD)) {
+      throw new UserError(`${what}: mask ${k} has value ${v} at pixel ${i}`);
+    }
+  }
+  return { fg, count: c };
+}
+
+/** Positive pixels of one map: keys (and global region ids) appended at `ip`; returns the new fill. */
+function collectPositives(
+  bits: Uint32Array,
+  fg: Uint8Array,
+  pos: Uint32Array,
+  ip: number,
+  payload: Uint32Array | undefined,
+  region: Int32Array | null,
+  regionBase: number,
+  d: Float32Array,
+  what: string,
+  k: number,
+): number {
+  const n = bits.length;
+  for (let i = 0; i < n; i++) {
+    if (fg[i] !== 1) continue;
+    const b = bits[i];
+    if ((b & 0x7f800000) === 0x7f800000) throwNonFinite(what, k, i, d[i]);
+    let key = (b ^ ((b >> 31) | 0x80000000)) >>> 0;
+    if (key === 0x7fffffff) key = 0x80000000;
+    if (payload !== undefined) payload[ip] = regionBase + region![i];
+    pos[ip++] = key;
+  }
+  return ip;
+}
+
+/** Negative pixels of one map: bucket histogram, keys kept where a bucket holds a positive (counts.ts). */
+function countNegatives(
+  bits: Uint32Array,
+  fg: Uint8Array | null,
+  negHist: Uint32Array,
+  posBucket: Uint8Array,
+  shift: number,
+  out: Uint32Array,
+  fill: number,
+  d: Float32Array,
+  what: string,
+  k: number,
+): number {
+  const n = bits.length;
+  for (let i = 0; i < n; i++) {
+    if (fg !== null && fg[i] === 1) continue;
+    const b = bits[i];
+    if ((b & 0x7f800000) === 0x7f800000) throwNonFinite(what, k, i, d[i]);
+    let key = (b ^ ((b >> 31) | 0x80000000)) >>> 0;
+    if (key === 0x7fffffff) key = 0x80000000;
+    const bucket = key >>> shift;
+    negHist[bucket]++;
+    if (posBucket[bucket] === 1) out[fill++] = key;
+  }
+  return fill;
+}
+
+/**
+ * Counts all pixels of `maps` against their masks (see counts.ts): exact, without sorting the normal pixels.
+ * Two passes: the masks and the anomalous pixels (with their 8-connected regions when `regions`), then every
+ * normal pixel once. Throws a UserError on mismatched sizes or NaN/Inf scores. Memory: the keys of the positives
+ * (+ region ids), of the negatives that share a score bucket with a positive, the binarised masks, ~5 MB tables.
+ */
+export function countPixels(maps: MapLike[], masks: MaskLike[], opts: PixelOptions = {}): GroupedCounts {
   const what = opts.what ?? 'pixels';
   if (maps.length !== masks.length) throw new UserError(`${what}: ${maps.length} maps but ${masks.length} masks`);
-  // pass 1: count
-  let total = 0;
-  let p = 0;
   const datas: Float32Array[] = [];
+  const fgs: (Uint8Array | null)[] = [];
+  let pos = new Uint32Array(1 << 16);
+  let payload = opts.regions ? new Uint32Array(1 << 16) : undefined;
+  const sizes: number[] = [];
+  const work = {};
+  let ip = 0;
   for (let k = 0; k < maps.length; k++) {
     const d = mapData(maps[k]);
     datas.push(d);
     const m = maskData(masks[k]);
-    if (m && m.length !== d.length) {
-      throw new UserError(`${what}: map ${k} has ${d.length} pixels but its mask has ${m.length}`);
-    }
-    total += d.length;
-    if (m) for (let i = 0; i < m.length; i++) if (isPositive(m[i], what, k, i)) p++;
-  }
-  const pos = new Uint32Array(p);
-  const neg = new Uint32Array(total - p);
-  const payload = opts.regions ? new Uint32Array(p) : undefined;
-  const sizes: number[] = [];
-  const hp = newRadixHistogram();
-  const hn = newRadixHistogram();
-  let ip = 0;
-  let ineg = 0;
-  // pass 2: keys (and region ids)
-  for (let k = 0; k < maps.length; k++) {
-    const d = datas[k];
-    const bits = new Uint32Array(d.buffer, d.byteOffset, d.length);
-    const m = maskData(masks[k]);
-    let regionOf: Int32Array | null = null;
-    let regionBase = 0;
-    if (payload && m) {
-      const [h, w] = shapeOf(maps[k], masks[k], opts, `${what}: map ${k}`, d.length);
-      const fg = new Uint8Array(d.length);
-      for (let i = 0; i < fg.length; i++) fg[i] = m[i] >= MASK_THRESHOLD ? 1 : 0;
-      const cc = labelComponents8(fg, h, w);
-      regionOf = cc.labels;
-      regionBase = sizes.length - 1; // region r (1-based) -> global index regionBase + r
-      for (const s of cc.sizes) sizes.push(s);
-    }
-    for (let i = 0; i < d.length; i++) {
-      const b = bits[i];
-      assertFiniteBits(b, `${what}: map ${k}`, i, () => d[i]);
-      const key = floatBitsToKey(b);
-      if (m && m[i] >= MASK_THRESHOLD) {
-        if (payload) payload[ip] = regionBase + regionOf![i];
-        pos[ip++] = key;
-        countKey(hp, key);
-      } else {
-        neg[ineg++] = key;
-        countKey(hn, key);
+    let fg: Uint8Array | null = null;
+    if (m) {
+      if (m.length !== d.length) throw new UserError(`${what}: map ${k} has ${d.length} pixels but its mask has ${m.length}`);
+      const b = binarise(m, what, k);
+      if (b.count > 0) {
+        fg = b.fg;
+        if (ip + b.count > pos.length) {
+          const cap = Math.max(ip + b.count, 2 * pos.length);
+          const grown = new Uint32Array(cap);
+          grown.set(pos.subarray(0, ip));
+          pos = grown;
+          if (payload) {
+            const pg = new Uint32Array(cap);
+            pg.set(payload.subarray(0, ip));
+            payload = pg;
+          }
+        }
+        let region: Int32Array | null = null;
+        let regionBase = 0;
+        if (payload) {
+          const [h, w] = shapeOf(maps[k], masks[k], opts, `${what}: map ${k}`, d.length);
+          const cc = labelComponents8(fg, h, w, work);
+          region = cc.labels;
+          regionBase = sizes.length - 1; // region r (1-based) -> global index regionBase + r
+          for (const s of cc.sizes) sizes.push(s);
+        }
+        ip = collectPositives(new Uint32Array(d.buffer, d.byteOffset, d.length), fg, pos, ip, payload, region, regionBase, d, what, k);
       }
     }
+    fgs.push(fg);
   }
-  const scratch = new Uint32Array(Math.max(p, total - p));
-  if (payload) radixSortU32(pos, scratch, payload, new Uint32Array(p), hp);
-  else radixSortU32(pos, scratch, undefined, undefined, hp);
-  radixSortU32(neg, scratch, undefined, undefined, hn);
-  return {
-    pos,
-    neg,
-    posPayload: payload,
-    keyToValue: keyToFloat,
-    regionCount: sizes.length,
-    regionSizes: payload ? Uint32Array.from(sizes) : undefined,
-  };
+  const builder = new CountBuilder(keyToFloat);
+  builder.setPositives(pos.subarray(0, ip), payload?.subarray(0, ip), opts.regions ? sizes : undefined);
+  for (let k = 0; k < maps.length; k++) {
+    const d = datas[k];
+    builder.reserve(d.length);
+    builder.mixedFill = countNegatives(
+      new Uint32Array(d.buffer, d.byteOffset, d.length),
+      fgs[k],
+      builder.negHist,
+      builder.posBucket,
+      builder.shift,
+      builder.mixed,
+      builder.mixedFill,
+      d,
+      what,
+      k,
+    );
+  }
+  return builder.finish();
 }

@@ -1,24 +1,14 @@
-// Scores split by label and sorted ascending as uint32 keys: the one structure every exact metric here sweeps.
+// Scores and 0/1 labels -> GroupedCounts (counts.ts), the one structure every exact metric here sweeps.
 // Float32 scores are keyed by their bits (order-preserving); any other numbers are replaced by their dense rank
 // among the distinct values (also order- and tie-preserving), so one uint32 code path serves both.
 import { UserError } from '@unified-ad/core';
-import { assertFiniteBits, countKey, floatBitsToKey, keyToFloat, newRadixHistogram, radixSortU32 } from './radix';
+import { countsFromKeys, type GroupedCounts } from './counts';
+import { assertFiniteBits, floatBitsToKey, keyToFloat } from './radix';
 
 /** Scores: Float32Array (pixel maps) or any numbers (image scores; compared as float64). */
 export type Scores = Float32Array | Float64Array | ArrayLike<number>;
 /** Binary labels as numbers 0/1 (Uint8Array, number[], Float32Array...). */
 export type Labels = ArrayLike<number>;
-
-export interface SortedScores {
-  /** keys of positive samples, ascending */
-  pos: Uint32Array;
-  /** keys of negative samples, ascending */
-  neg: Uint32Array;
-  /** optional per-positive payload (ground-truth region index for PRO), permuted with `pos` */
-  posPayload?: Uint32Array;
-  /** the score value a key stands for (to report thresholds) */
-  keyToValue(key: number): number;
-}
 
 /** A mask value counts as anomalous iff it is >= 0.5 (masks are binarised at 0.5). */
 export const MASK_THRESHOLD = 0.5;
@@ -29,8 +19,8 @@ function checkLabel(v: number, what: string, i: number): boolean {
   throw new UserError(`${what}: label at index ${i} is ${v}; labels must be 0 or 1`);
 }
 
-/** Float32 keys of `scores` (checked finite), split by labels and radix-sorted. */
-export function sortFloat32(scores: Float32Array, labels: Labels, what = 'scores'): SortedScores {
+/** Float32 keys of `scores` (checked finite), split by labels and counted. */
+export function countFloat32(scores: Float32Array, labels: Labels, what = 'scores'): GroupedCounts {
   if (scores.length !== labels.length) {
     throw new UserError(`${what}: ${scores.length} scores but ${labels.length} labels`);
   }
@@ -39,8 +29,6 @@ export function sortFloat32(scores: Float32Array, labels: Labels, what = 'scores
   for (let i = 0; i < n; i++) if (checkLabel(labels[i], what, i)) p++;
   const pos = new Uint32Array(p);
   const neg = new Uint32Array(n - p);
-  const hp = newRadixHistogram();
-  const hn = newRadixHistogram();
   const bits = new Uint32Array(scores.buffer, scores.byteOffset, n);
   let ip = 0;
   let ineg = 0;
@@ -48,22 +36,14 @@ export function sortFloat32(scores: Float32Array, labels: Labels, what = 'scores
     const b = bits[i];
     assertFiniteBits(b, what, i, () => scores[i]);
     const k = floatBitsToKey(b);
-    if (labels[i] === 1) {
-      pos[ip++] = k;
-      countKey(hp, k);
-    } else {
-      neg[ineg++] = k;
-      countKey(hn, k);
-    }
+    if (labels[i] === 1) pos[ip++] = k;
+    else neg[ineg++] = k;
   }
-  const scratch = new Uint32Array(Math.max(p, n - p));
-  radixSortU32(pos, scratch, undefined, undefined, hp);
-  radixSortU32(neg, scratch, undefined, undefined, hn);
-  return { pos, neg, keyToValue: keyToFloat };
+  return countsFromKeys(pos, neg, keyToFloat);
 }
 
-/** Any numeric scores (float64 semantics): dense ranks as keys, split by labels and sorted. */
-export function sortNumbers(scores: ArrayLike<number>, labels: Labels, what = 'scores'): SortedScores {
+/** Any numeric scores (float64 semantics): dense ranks as keys, split by labels and counted. */
+export function countNumbers(scores: ArrayLike<number>, labels: Labels, what = 'scores'): GroupedCounts {
   if (scores.length !== labels.length) {
     throw new UserError(`${what}: ${scores.length} scores but ${labels.length} labels`);
   }
@@ -91,15 +71,12 @@ export function sortNumbers(scores: ArrayLike<number>, labels: Labels, what = 's
     if (labels[i] === 1) pos[ip++] = r;
     else neg[ineg++] = r;
   }
-  const scratch = new Uint32Array(Math.max(p, n - p));
-  radixSortU32(pos, scratch);
-  radixSortU32(neg, scratch);
-  return { pos, neg, keyToValue: (k) => distinct[k] };
+  return countsFromKeys(pos, neg, (k) => distinct[k], Math.max(1, Math.ceil(Math.log2(m + 1))));
 }
 
 /** Float32Array scores take the bit-key path; anything else the float64 rank path. */
-export function sortScores(scores: Scores, labels: Labels, what = 'scores'): SortedScores {
-  return scores instanceof Float32Array ? sortFloat32(scores, labels, what) : sortNumbers(scores, labels, what);
+export function countScores(scores: Scores, labels: Labels, what = 'scores'): GroupedCounts {
+  return scores instanceof Float32Array ? countFloat32(scores, labels, what) : countNumbers(scores, labels, what);
 }
 
 function lowerBound(a: Float64Array, v: number): number {
