@@ -141,3 +141,35 @@ describe('radix sort', () => {
     expect(floatBitsToKey(0x80000000)).toBe(floatBitsToKey(0));
   });
 });
+
+describe('bucketed counting (counts.ts) vs the rank path', () => {
+  it('separated classes (no shared bucket), clustered overlap, and exact ties give identical results', () => {
+    const rngNext = (() => {
+      let s = 99;
+      return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
+    })();
+    const n = 200_000;
+    const cases: [string, (l: number) => number][] = [
+      ['separated', (l) => (l ? 2 + rngNext() : rngNext())],
+      ['clustered', (l) => Math.round((l ? 0.3 : 0) + rngNext() * 1000) / 1000 + (rngNext() < 0.01 ? 50 : 0)],
+      ['wide range', (l) => Math.exp(30 * rngNext() - 15 + l)],
+    ];
+    for (const [, gen] of cases) {
+      const labels = new Uint8Array(n);
+      const scores = new Float32Array(n);
+      for (let i = 0; i < n; i++) {
+        labels[i] = rngNext() < 0.05 ? 1 : 0;
+        scores[i] = gen(labels[i]);
+      }
+      const a = binaryMetrics(scores, labels); // float32 keys, 2^20 buckets
+      const b = binaryMetrics(Array.from(scores), labels); // dense ranks, one bucket per rank
+      expect(a.auroc).toBe(b.auroc);
+      expect(a.f1max).toBe(b.f1max);
+      expect(Math.abs(a.ap - b.ap)).toBeLessThan(1e-12);
+      expect(a.f1Threshold).toBe(b.f1Threshold);
+    }
+    const sep = binaryMetrics(Float32Array.from([0.1, 0.2, 3, 4]), [0, 0, 1, 1]);
+    expect(sep.auroc).toBe(1);
+    expect(sep.ap).toBe(1);
+  });
+});
