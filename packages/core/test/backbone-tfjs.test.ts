@@ -18,6 +18,7 @@ import {
   sharedPath,
   tf,
   UserError,
+  LayersBackbone as LayersBackboneCtor,
   type LayersBackbone,
 } from '../src';
 
@@ -85,6 +86,7 @@ describe("tfjs backbone (a user's own model)", () => {
     ]);
     expect(b.weightsHash).toBe(await backboneWeightsHash({ id: 'tfjs', path: path.join(dir, 'model.json') }));
     const x = tf.randomUniform([2, 16, 16, 3], 0, 255, 'float32', 3) as Tensor4D;
+    expect((b as LayersBackbone).pathFor(['stage1', 'stage2'])).toBe('session');
     const [f1, f2] = b.extract(x, ['stage1', 'stage2']);
     expect(f1.shape).toEqual([2, 8, 8, 4]);
     expect(f2.shape).toEqual([2, 4, 4, 8]);
@@ -99,6 +101,38 @@ describe("tfjs backbone (a user's own model)", () => {
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([x, f1, f2, want, aligned]);
     b.dispose();
+  });
+
+  it('Keras → float graph compiler: padding, conv, BN (with non-trivial statistics), ReLU6, depthwise, add — eager and session match tfjs', async () => {
+    const input = tf.input({ shape: [12, 12, 3] });
+    const pad = tf.layers.zeroPadding2d({ name: 'pad', padding: [[0, 1], [0, 1]] }).apply(input);
+    const conv = tf.layers.conv2d({ name: 'conv', filters: 6, kernelSize: 3, strides: 2, padding: 'valid', useBias: false }).apply(pad);
+    const bn = tf.layers.batchNormalization({ name: 'bn', epsilon: 1e-3 }).apply(conv);
+    const relu = tf.layers.reLU({ name: 'relu', maxValue: 6 }).apply(bn);
+    const dw = tf.layers.depthwiseConv2d({ name: 'dw', kernelSize: 3, padding: 'same', depthMultiplier: 1, useBias: true }).apply(relu);
+    const bn2 = tf.layers.batchNormalization({ name: 'bn2' }).apply(dw);
+    const add = tf.layers.add({ name: 'add' }).apply([relu, bn2] as never);
+    const m = tf.model({ inputs: input, outputs: add as never });
+    // give the BN layers non-trivial statistics
+    for (const name of ['bn', 'bn2']) {
+      const l = m.getLayer(name);
+      l.setWeights(l.getWeights().map((w, i) => tf.add(tf.mul(tf.randomUniform(w.shape, 0.5, 1.5, 'float32', 40 + i), i === 3 ? 1 : 0.8), i === 1 ? -0.2 : 0)));
+    }
+    const x = tf.randomUniform([2, 12, 12, 3], 0, 255, 'float32', 8) as Tensor4D;
+    const layers = ['pad', 'relu', 'add'];
+    const dir = fs.mkdtempSync(path.join(tmp, 'g-'));
+    const ref = new LayersBackboneCtor({ id: 'tfjs', model: m, weightsHash: 'h', inputSize: 12, defaultLayers: layers, normalization: 'unit', fast: false });
+    const want = ref.extract(x, layers);
+    for (const executor of ['eager', 'session'] as const) {
+      const b = new LayersBackboneCtor({ id: 'tfjs', model: m, weightsHash: 'h', inputSize: 12, defaultLayers: layers, normalization: 'unit', fast: { executor, sessionDir: dir } });
+      expect(b.pathFor(layers)).toBe(executor);
+      expect(b.pathFor(['bn'])).toBe('layers');
+      const got = b.extract(x, layers);
+      for (let i = 0; i < layers.length; i++) expect(tf.max(tf.abs(tf.sub(got[i], want[i]))).dataSync()[0]).toBeLessThan(1e-4);
+      tf.dispose(got);
+    }
+    tf.dispose([x, ...want]);
+    m.dispose();
   });
 
   it('GraphModel folder: node names as layers', async () => {
@@ -144,6 +178,21 @@ describe('embedded MobileNetV2 (nsfwjs LayersModel, offline)', () => {
     expect(b.weightsHash).toMatch(/^[0-9a-f]{64}$/);
     expect(embeddedWeightsHash()).toBe(b.weightsHash);
     expect(await backboneWeightsHash({ id: 'mobilenet_v2_embedded' })).toBe(b.weightsHash);
+  });
+
+  it('the compiled float graph (BN and ReLU6 folded into the convolutions) matches the tfjs LayersModel', () => {
+    const layers = [...b.defaultLayers, 'Conv1_relu', 'block_7_expand_relu', 'block_15_add'];
+    expect(b.pathFor(layers)).toBe('session');
+    // a conv before its BN is folded away: served by the LayersModel
+    expect(b.pathFor(['block_1_expand'])).toBe('layers');
+    const x = tf.randomUniform([2, 224, 224, 3], 0, 255, 'float32', 21) as Tensor4D;
+    const fast = b.extract(x, layers);
+    const slow = b.extract(x, layers, 'layers');
+    for (let i = 0; i < layers.length; i++) {
+      expect(fast[i].shape).toEqual(slow[i].shape);
+      expect(tf.max(tf.abs(tf.sub(fast[i], slow[i]))).dataSync()[0]).toBeLessThan(1e-3);
+    }
+    tf.dispose([x, ...fast, ...slow]);
   });
 
   it('extract: shapes, no leaks', () => {

@@ -10,6 +10,9 @@ import * as path from 'node:path';
 import type { LayersModel, Tensor, Tensor4D } from '@tensorflow/tfjs-node';
 import { tf } from '../engine';
 import { UserError } from '../errors';
+import { cacheDir } from '../paths';
+import { FloatGraph, type FloatGraphOptions } from './float-graph';
+import { compileKeras } from './keras-graph';
 import { checkImages, normalizeInput } from './normalize';
 import type { Backbone, InputNormalization, LayerInfo } from './types';
 
@@ -86,28 +89,67 @@ export function embeddedWeightsHash(): string {
   return hashMemo;
 }
 
+export interface LayersBackboneOptions {
+  id: string;
+  /** the tfjs model (owned by the backbone from now on) */
+  model: LayersModel;
+  weightsHash: string;
+  inputSize: number;
+  defaultLayers: readonly string[];
+  normalization: InputNormalization;
+  /** layer names offered in layerInfo() (default: every layer with a 4-D output) */
+  offered?: string[];
+  /**
+   * Compile the convolutional part to a FloatGraph (BN and ReLU folded into the convolutions) and run
+   * it as a native TensorFlow session when possible (default: on, with the session in cacheDir('graphs')).
+   * false: always run the tfjs LayersModel.
+   */
+  fast?: boolean | FloatGraphOptions;
+}
+
 /** A Keras LayersModel whose named intermediate layers are exposed as feature maps. */
 export class LayersBackbone implements Backbone {
+  readonly id: string;
+  /** the underlying tfjs model (shared with the sub-models: do not dispose it yourself) */
+  readonly model: LayersModel;
+  readonly weightsHash: string;
+  readonly inputSize: number;
+  readonly defaultLayers: readonly string[];
+  private readonly normalization: InputNormalization;
   private readonly subModels = new Map<string, LayersModel>();
   private readonly infos: LayerInfo[];
+  private readonly fast: { graph: FloatGraph; ids: Map<string, number> } | null = null;
 
-  constructor(
-    readonly id: string,
-    /** the underlying tfjs model (shared with the sub-models: do not dispose it yourself) */
-    readonly model: LayersModel,
-    readonly weightsHash: string,
-    readonly inputSize: number,
-    readonly defaultLayers: readonly string[],
-    private readonly normalization: InputNormalization,
-    /** layer names offered in layerInfo() (default: every layer with a 4-D output) */
-    offered?: string[],
-  ) {
-    const names = offered ?? model.layers.filter((l) => l.getClassName() !== 'InputLayer' && l.getClassName() !== 'ZeroPadding2D').map((l) => l.name);
+  constructor(o: LayersBackboneOptions) {
+    this.id = o.id;
+    this.model = o.model;
+    this.weightsHash = o.weightsHash;
+    this.inputSize = o.inputSize;
+    this.defaultLayers = o.defaultLayers;
+    this.normalization = o.normalization;
+    const names = o.offered ?? this.model.layers.filter((l) => l.getClassName() !== 'InputLayer' && l.getClassName() !== 'ZeroPadding2D').map((l) => l.name);
     this.infos = [];
     for (const n of names) {
       const shape = this.layerShape(n);
       if (shape.length === 4 && shape[1]) this.infos.push({ name: n, stride: this.inputSize / shape[1], channels: shape[3] ?? 0 });
     }
+    if (o.fast !== false) {
+      const compiled = compileKeras(this.model);
+      if (compiled) {
+        const gopts: FloatGraphOptions = typeof o.fast === 'object' ? o.fast : { sessionDir: cacheDir('graphs'), key: `keras-${o.weightsHash.slice(0, 16)}-v1` };
+        try {
+          this.fast = { graph: new FloatGraph(compiled.ops, compiled.inputId, compiled.inputChannels, this.id, gopts), ids: compiled.ids };
+        } catch {
+          // no writable cache or TF refused the graph: the eager float graph gives the same numbers
+          this.fast = { graph: new FloatGraph(compiled.ops, compiled.inputId, compiled.inputChannels, this.id, { executor: 'eager' }), ids: compiled.ids };
+        }
+      }
+    }
+  }
+
+  /** How extract() would run these layers: 'session' / 'eager' (compiled float graph) or 'layers' (tfjs LayersModel). */
+  pathFor(layers: string[]): 'session' | 'eager' | 'layers' {
+    return this.fast && layers.every((n) => this.fast!.ids.has(n)) ? this.fast.graph.executor : 'layers';
   }
 
   private layerShape(name: string): (number | null)[] {
@@ -131,16 +173,25 @@ export class LayersBackbone implements Backbone {
     let m = this.subModels.get(key);
     if (!m) {
       for (const n of layers) if (this.layerShape(n).length !== 4) throw new UserError(`${this.id}: layer "${n}" is not a feature map`);
-      const outputs = layers.map((n) => this.model.getLayer(n).output as ReturnType<LayersModel['getLayer']>['output'] & object);
+      const outputs = layers.map((n) => this.model.getLayer(n).output);
       m = tf.model({ inputs: this.model.inputs, outputs: outputs as never });
       this.subModels.set(key, m);
     }
     return m;
   }
 
-  extract(images: Tensor4D, layers: string[]): Tensor4D[] {
+  extract(images: Tensor4D, layers: string[], path: 'auto' | 'layers' = 'auto'): Tensor4D[] {
     checkImages(images, this.id);
     if (layers.length === 0) throw new UserError(`${this.id}: no layers requested (e.g. ${this.defaultLayers.join(', ')})`);
+    if (path === 'auto' && this.pathFor(layers) !== 'layers') {
+      for (const n of layers) if (this.layerShape(n).length !== 4) throw new UserError(`${this.id}: layer "${n}" is not a feature map`);
+      const x = normalizeInput(images, this.normalization);
+      try {
+        return this.fast!.graph.run(x, layers.map((n) => this.fast!.ids.get(n)!)) as Tensor4D[];
+      } finally {
+        x.dispose();
+      }
+    }
     const sub = this.subModel(layers);
     return tf.tidy(() => {
       const out = sub.predict(normalizeInput(images, this.normalization)) as Tensor | Tensor[];
@@ -151,15 +202,24 @@ export class LayersBackbone implements Backbone {
   dispose(): void {
     // sub-models share the layers (and weights) of the model: dispose only the model
     this.subModels.clear();
+    this.fast?.graph.dispose();
     this.model.dispose();
   }
 }
 
 /** Loads the embedded MobileNetV2 (about 1 s). */
-export async function loadEmbeddedMobileNetV2(): Promise<LayersBackbone> {
+export async function loadEmbeddedMobileNetV2(opts: { fast?: boolean | FloatGraphOptions } = {}): Promise<LayersBackbone> {
   const a = readArtifacts();
   const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: a.modelTopology, weightSpecs: a.weightSpecs as never, weightData: a.weightData }));
   hashMemo = a.sha256;
   const size = (model.inputs[0].shape[1] as number) || 224;
-  return new LayersBackbone('mobilenet_v2_embedded', model, a.sha256, size, EMBEDDED_DEFAULT_LAYERS, EMBEDDED_NORMALIZATION);
+  return new LayersBackbone({
+    id: 'mobilenet_v2_embedded',
+    model,
+    weightsHash: a.sha256,
+    inputSize: size,
+    defaultLayers: EMBEDDED_DEFAULT_LAYERS,
+    normalization: EMBEDDED_NORMALIZATION,
+    fast: opts.fast,
+  });
 }

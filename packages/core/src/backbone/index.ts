@@ -9,4 +9,5 @@ export * from './normalize';
 export * from './bmp';
 export { parseTflite } from './tflite';
 export type { TfliteModel, TfliteTensor, TfliteOperator } from './tflite';
-export { TfliteGraph, shortTensorName, dequantize } from './tflite-graph';
+export { TfliteGraph, shortTensorName, dequantize, compileFloatOps } from './tflite-graph';
+export { FloatGraph, type FloatOp, type ConstValue, type Activation, type Executor, type FloatGraphOptions } from './float-graph';

@@ -9,6 +9,7 @@ import type { GraphModel, Tensor, Tensor4D } from '@tensorflow/tfjs-node';
 import { tf } from '../engine';
 import { UserError } from '../errors';
 import { LayersBackbone } from './embedded';
+import type { FloatGraphOptions } from './float-graph';
 import { checkImages, normalizeInput } from './normalize';
 import type { Backbone, InputNormalization, LayerInfo } from './types';
 
@@ -122,6 +123,8 @@ export interface TfjsBackboneOptions {
   normalize?: InputNormalization;
   /** input side (default: the model's input shape, else 224) */
   inputSize?: number;
+  /** LayersModel: compile its convolutional part to a native TF graph (default on; see LayersBackboneOptions.fast) */
+  fast?: boolean | FloatGraphOptions;
 }
 
 export async function loadTfjsBackbone(opts: TfjsBackboneOptions): Promise<Backbone> {
@@ -136,7 +139,7 @@ export async function loadTfjsBackbone(opts: TfjsBackboneOptions): Promise<Backb
     if (kind === 'layers') {
       const model = await tf.loadLayersModel(url);
       const size = opts.inputSize ?? ((model.inputs[0].shape[1] as number | null) || 224);
-      return new LayersBackbone('tfjs', model, hash, size, opts.layers, normalize, opts.layers);
+      return new LayersBackbone({ id: 'tfjs', model, weightsHash: hash, inputSize: size, defaultLayers: opts.layers, normalization: normalize, offered: opts.layers, fast: opts.fast });
     }
     const model = await tf.loadGraphModel(url);
     const shape = model.inputs[0]?.shape;
