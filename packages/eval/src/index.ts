@@ -9,3 +9,5 @@ export * from './aupro';
 export * from './postprocess';
 export * from './evaluate';
 export { benchEval, syntheticPixels, type SyntheticPixels } from './bench';
+export * from './reference/uniad-poster';
+export * from './tables';
