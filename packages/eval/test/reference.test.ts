@@ -26,7 +26,7 @@ describe('poster Tables 1–2 (reference numbers)', () => {
       for (const m of t.methods) {
         for (const [group, classes] of [['objects', MVTEC_OBJECTS], ['textures', MVTEC_TEXTURES], ['all', [...MVTEC_OBJECTS, ...MVTEC_TEXTURES]]] as const) {
           for (const [i, setting] of [[0, 'unified'], [1, 'separate']] as const) {
-            const avg = classes.reduce((s, c) => s + t.classes[c][m][i], 0) / classes.length;
+            const avg = (classes as readonly string[]).reduce((s: number, c: string) => s + t.classes[c][m][i], 0) / classes.length;
             const tol = (t.precision?.[m]?.[setting] ?? 1) === 0 ? 1 : 0.1;
             const stated = t.means[group][m][i];
             expect(Math.abs(avg - stated), `${t.id} ${m} ${group} ${setting}: ${avg} vs ${stated}`).toBeLessThanOrEqual(tol + 1e-9);
