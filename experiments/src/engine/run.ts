@@ -5,10 +5,9 @@ import * as path from 'node:path';
 import type { Tensor4D } from '@tensorflow/tfjs-node';
 import * as YAML from 'yaml';
 import {
-  tf, Rng, UserError, createModel, getModelEntry, train, restoreCheckpoint, writeFileAtomic,
+  tf, Rng, UserError, backboneDefaultLayers, createModel, getModelEntry, train, restoreCheckpoint, writeFileAtomic,
   type AnomalyModel, type Dataset, type FeatureSpec, type Sample, type EpochRecord,
 } from '@unified-ad/core';
-import { createBackbone, type Backbone } from '@unified-ad/core';
 import { loadDataset, extractFeatures } from '@unified-ad/datasets';
 import type { EvalResult, MetricValues } from '@unified-ad/eval';
 import type { RunConfig } from './run-config';
@@ -55,7 +54,6 @@ export interface RunOptions {
 
 export async function resolveFeatureSpec(cfg: RunConfig): Promise<FeatureSpec> {
   const entry = getModelEntry(cfg.model.name);
-  const { backboneDefaultLayers } = await import('@unified-ad/core');
   let layers = cfg.features.layers ?? entry.defaultFeatures.layers;
   if (!layers || layers.length === 0) layers = [...backboneDefaultLayers({ id: cfg.backbone.id, path: cfg.backbone.path })];
   return {
@@ -112,11 +110,12 @@ export async function runExperiment(cfg: RunConfig, opts: RunOptions = {}): Prom
   const spec = await resolveFeatureSpec(cfg);
   log(`${cfg.name}: ${entry.name} (${cfg.setting}) on ${classes.length} class(es): ${trainSamples.length} train / ${testSamples.length} test images; features ${spec.layers.join('+')} @${spec.size}`);
 
-  let backbone: Backbone | null = null;
-  const getBackbone = async () => (backbone ??= await createBackbone({ id: cfg.backbone.id, path: cfg.backbone.path, inputSize: cfg.backbone.inputSize }));
-  const fsTrain = await extractFeatures(dataset, trainSamples, spec, { batchSize: cfg.features.batchSize, backbone: getBackbone });
-  const fsTest = await extractFeatures(dataset, testSamples, spec, { batchSize: cfg.features.batchSize, backbone: getBackbone });
-  (backbone as Backbone | null)?.dispose();
+  // one call for train + test: the backbone is built at most once, and only when the cache misses
+  const all = await extractFeatures(dataset, [...trainSamples, ...testSamples], spec, { batchSize: cfg.features.batchSize, backboneOptions: { path: cfg.backbone.path } });
+  const nTr = trainSamples.length;
+  const fsTrain = { features: all.features.slice([0, 0, 0, 0], [nTr, -1, -1, -1]) as Tensor4D };
+  const fsTest = { features: all.features.slice([nTr, 0, 0, 0], [testSamples.length, -1, -1, -1]) as Tensor4D };
+  all.features.dispose();
   const [, grid, , channels] = fsTrain.features.shape;
 
   const groups = cfg.setting === 'unified' ? [{ name: 'all', classes }] : classes.map((c) => ({ name: c, classes: [c] }));

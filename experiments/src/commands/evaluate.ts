@@ -1,0 +1,58 @@
+// `uniad eval <run-dir>`: re-evaluates a finished run from its best (or last) checkpoint on the run's test set,
+// with the run's evaluation settings (or --metrics), and writes eval-<checkpoint>.json and tables/.
+import * as path from 'node:path';
+import { writeFileAtomic } from '@unified-ad/core';
+import { extractFeatures } from '@unified-ad/datasets';
+import type { MetricValues } from '@unified-ad/eval';
+import { loadRunData, predictAll, resolveFeatureSpec, TestSet, type RunResult } from '../engine';
+import { restoreRun } from '../restore';
+import { writeRunTables } from '../artifacts';
+import type { Tensor4D } from '@tensorflow/tfjs-node';
+import { tf } from '@unified-ad/core';
+
+export interface EvalCommandOptions {
+  checkpoint: 'best' | 'last';
+  metrics?: string[];
+  log?: (l: string) => void;
+}
+
+export async function evaluateRun(runDir: string, opts: EvalCommandOptions): Promise<{ per_class: Record<string, MetricValues>; mean: MetricValues; file: string }> {
+  const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  log(`evaluating ${runDir} (${opts.checkpoint} checkpoint)`);
+  const run = await restoreRun(runDir, opts.checkpoint, log);
+  const { cfg } = run;
+  const metrics = (opts.metrics ?? cfg.eval.metrics) as never;
+  try {
+    const { dataset, testSamples } = await loadRunData(cfg);
+    const spec = await resolveFeatureSpec(cfg);
+    const fsTest = await extractFeatures(dataset, testSamples, spec, { batchSize: cfg.features.batchSize, backboneOptions: { path: cfg.backbone.path } });
+    const per_class: Record<string, MetricValues> = {};
+    try {
+      for (const g of run.groups) {
+        const inGroup = new Set(g.classes);
+        const idx = testSamples.flatMap((s, i) => (inGroup.has(s.className) ? [i] : []));
+        const x = tf.tidy(() => tf.gather(fsTest.features, tf.tensor1d(idx, 'int32')) as Tensor4D);
+        try {
+          const test = await TestSet.load(dataset, idx.map((i) => testSamples[i]), cfg.eval.resolution);
+          const ev = test.evaluate(predictAll(g.model, x, cfg.eval), cfg.eval, metrics);
+          Object.assign(per_class, ev.per_class);
+        } finally {
+          x.dispose();
+        }
+      }
+    } finally {
+      fsTest.features.dispose();
+    }
+    const mean: Record<string, number> = {};
+    for (const k of new Set(Object.values(per_class).flatMap((m) => Object.keys(m)))) {
+      const v = Object.values(per_class).map((m) => (m as Record<string, number>)[k]).filter((x) => Number.isFinite(x));
+      mean[k] = v.length ? v.reduce((a, b) => a + b, 0) / v.length : NaN;
+    }
+    const file = path.join(runDir, `eval-${opts.checkpoint}.json`);
+    writeFileAtomic(file, JSON.stringify({ checkpoint: opts.checkpoint, sources: run.groups.map((g) => ({ group: g.group, source: g.source })), per_class, mean, evaluated: new Date().toISOString() }, null, 2));
+    await writeRunTables(runDir, { per_class, mean } as unknown as RunResult, `metrics-${opts.checkpoint}`);
+    return { per_class, mean: mean as MetricValues, file };
+  } finally {
+    run.dispose();
+  }
+}

@@ -1,0 +1,24 @@
+// `uniad features --config x.yaml`: extracts the run's backbone features of every train and test image into the
+// on-disk cache, so that later runs (and other methods with the same feature spec) do no backbone work.
+import { extractFeatures } from '@unified-ad/datasets';
+import { loadRunData, resolveFeatureSpec, type RunConfig } from '../engine';
+
+export interface FeaturesReport {
+  spec: { backbone: string; layers: string[]; size: number; inputSize: number };
+  images: number;
+  shape: number[];
+  cacheHits: number;
+  computed: number;
+  seconds: number;
+}
+
+export async function precomputeFeatures(cfg: RunConfig): Promise<FeaturesReport> {
+  const t0 = Date.now();
+  const { dataset, trainSamples, testSamples } = await loadRunData(cfg);
+  const spec = await resolveFeatureSpec(cfg);
+  const samples = [...trainSamples, ...testSamples];
+  const r = await extractFeatures(dataset, samples, spec, { batchSize: cfg.features.batchSize, backboneOptions: { path: cfg.backbone.path } });
+  const shape = r.features.shape;
+  r.features.dispose();
+  return { spec, images: samples.length, shape, cacheHits: r.stats.hits, computed: r.stats.backboneImages, seconds: (Date.now() - t0) / 1000 };
+}

@@ -1,0 +1,156 @@
+// Runs (a shard of) an experiment's grid into <out>/cells/<key>/ and renders its tables when the grid is complete.
+// `merge` gathers the cells of several shard folders into one folder and renders the same tables.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as YAML from 'yaml';
+import { UserError, writeFileAtomic } from '@unified-ad/core';
+import type { RunConfig, RunResult } from '../engine';
+import { trainRun } from '../run-folder';
+import { configHash, type Cell, type CellResult, type ExperimentDef, type PlanOptions } from './plan';
+import { inShard, type Shard } from './shard';
+
+export const PLAN_FILE = 'plan.json';
+export const CELL_FILE = 'cell.json';
+
+export interface PlanRecord {
+  experiment: string;
+  options: PlanOptions;
+  /** every cell of the full grid (not only this shard's): key and config hash */
+  cells: { key: string; hash: string }[];
+  shard: Shard | null;
+  created: string;
+}
+
+export interface GridOptions {
+  outDir: string;
+  shard?: Shard | null;
+  log?: (line: string) => void;
+}
+
+export interface GridOutcome {
+  ran: string[];
+  reused: string[];
+  /** text printed for the finished grid (tables); null for a shard of several */
+  summary: string | null;
+}
+
+interface CellRecord {
+  key: string;
+  hash: string;
+  method: string;
+  setting: Cell['setting'];
+  group: string;
+  seed: number;
+  variant?: string;
+  seconds: number;
+}
+
+function cellDone(dir: string, hash: string): boolean {
+  const f = path.join(dir, CELL_FILE);
+  if (!fs.existsSync(f) || !fs.existsSync(path.join(dir, 'results.json'))) return false;
+  try {
+    return (JSON.parse(fs.readFileSync(f, 'utf8')) as CellRecord).hash === hash;
+  } catch {
+    return false;
+  }
+}
+
+/** Reads a finished cell folder back as a CellResult. */
+export function readCell(dir: string): CellResult {
+  const rec = JSON.parse(fs.readFileSync(path.join(dir, CELL_FILE), 'utf8')) as CellRecord;
+  const config = YAML.parse(fs.readFileSync(path.join(dir, 'config.yaml'), 'utf8')) as RunConfig;
+  const result = JSON.parse(fs.readFileSync(path.join(dir, 'results.json'), 'utf8')) as RunResult;
+  const { hash: _h, seconds: _s, ...cell } = rec;
+  return { cell: { ...cell, config } as Cell, result, dir };
+}
+
+export async function runGrid(def: ExperimentDef, options: PlanOptions, opts: GridOptions): Promise<GridOutcome> {
+  const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  const cells = await def.plan(options);
+  const keys = new Set<string>();
+  for (const c of cells) {
+    if (keys.has(c.key)) throw new Error(`experiment ${def.name}: duplicate cell key ${c.key}`);
+    keys.add(c.key);
+  }
+  const shard = opts.shard && opts.shard.count > 1 ? opts.shard : null;
+  const out = path.resolve(opts.outDir);
+  const record: PlanRecord = {
+    experiment: def.name,
+    options,
+    cells: cells.map((c) => ({ key: c.key, hash: configHash(c.config) })),
+    shard,
+    created: new Date().toISOString(),
+  };
+  writeFileAtomic(path.join(out, PLAN_FILE), JSON.stringify(record, null, 2));
+  const mine = inShard(cells, shard);
+  log(`${def.name} (budget ${options.budget}, ${options.seeds} seed${options.seeds > 1 ? 's' : ''}): ${cells.length} runs${shard ? `; shard ${shard.index}/${shard.count} runs ${mine.length}` : ''} → ${out}`);
+  const ran: string[] = [];
+  const reused: string[] = [];
+  for (const [i, c] of mine.entries()) {
+    const dir = path.join(out, 'cells', c.key);
+    const hash = configHash(c.config);
+    if (cellDone(dir, hash)) {
+      reused.push(c.key);
+      continue;
+    }
+    log(`[${i + 1}/${mine.length}] ${c.key}`);
+    const t0 = Date.now();
+    await trainRun(c.config, { outDir: dir, resume: fs.existsSync(path.join(dir, 'config.yaml')), log: (l) => log(`  ${l}`) });
+    const rec: CellRecord = { key: c.key, hash, method: c.method, setting: c.setting, group: c.group, seed: c.seed, variant: c.variant, seconds: (Date.now() - t0) / 1000 };
+    writeFileAtomic(path.join(dir, CELL_FILE), JSON.stringify(rec, null, 2));
+    ran.push(c.key);
+  }
+  if (reused.length) log(`reused ${reused.length} finished run(s) with unchanged configs`);
+  if (shard) {
+    log(`shard ${shard.index}/${shard.count} done; when all shards are done: uniad experiment merge <shard dirs…> --out <dir>`);
+    return { ran, reused, summary: null };
+  }
+  const results = cells.map((c) => readCell(path.join(out, 'cells', c.key)));
+  const summary = await def.render(options, results, out);
+  return { ran, reused, summary };
+}
+
+function readPlan(dir: string): PlanRecord {
+  const f = path.join(dir, PLAN_FILE);
+  if (!fs.existsSync(f)) throw new UserError(`${dir}: not an experiment folder (no ${PLAN_FILE})`);
+  return JSON.parse(fs.readFileSync(f, 'utf8')) as PlanRecord;
+}
+
+const SKIP_ON_COPY = new Set(['checkpoints', 'tb']);
+
+/**
+ * Merges shard folders: all must come from the same experiment and options; every cell of the grid must be
+ * finished in one of them. The cells (without checkpoints) are copied to outDir, and the tables rendered.
+ */
+export async function mergeGrids(dirs: string[], outDir: string, getDef: (name: string) => ExperimentDef, log = (l: string) => process.stderr.write(l + '\n')): Promise<string> {
+  if (dirs.length === 0) throw new UserError('experiment merge: give at least one shard folder');
+  const plans = dirs.map((d) => ({ dir: path.resolve(d), plan: readPlan(d) }));
+  const first = plans[0];
+  const sig = (p: PlanRecord) => JSON.stringify(p.cells);
+  for (const p of plans.slice(1)) {
+    if (p.plan.experiment !== first.plan.experiment) throw new UserError(`experiment merge: ${p.dir} is experiment '${p.plan.experiment}', ${first.dir} is '${first.plan.experiment}'`);
+    if (sig(p.plan) !== sig(first.plan) || JSON.stringify(p.plan.options) !== JSON.stringify(first.plan.options))
+      throw new UserError(`experiment merge: ${p.dir} was planned with other options or configs than ${first.dir} (compare their ${PLAN_FILE})`);
+  }
+  const def = getDef(first.plan.experiment);
+  const out = path.resolve(outDir);
+  const results: CellResult[] = [];
+  const missing: string[] = [];
+  for (const [i, c] of first.plan.cells.entries()) {
+    const src = plans.map((p) => path.join(p.dir, 'cells', c.key)).find((d) => cellDone(d, c.hash));
+    if (!src) {
+      missing.push(`${c.key} (shard ${first.plan.shard ? `${i % first.plan.shard.count}/${first.plan.shard.count}` : '?'})`);
+      continue;
+    }
+    const dst = path.join(out, 'cells', c.key);
+    if (path.resolve(src) !== dst) {
+      fs.rmSync(dst, { recursive: true, force: true });
+      fs.cpSync(src, dst, { recursive: true, filter: (s) => !SKIP_ON_COPY.has(path.basename(s)) });
+    }
+    results.push(readCell(dst));
+  }
+  if (missing.length) throw new UserError(`experiment merge: ${missing.length} of ${first.plan.cells.length} runs are not finished in the given folders: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}`);
+  writeFileAtomic(path.join(out, PLAN_FILE), JSON.stringify({ ...first.plan, shard: null, merged_from: plans.map((p) => p.dir), created: new Date().toISOString() }, null, 2));
+  log(`merged ${results.length} runs from ${dirs.length} folder(s) → ${out}`);
+  return def.render(first.plan.options, results, out);
+}
