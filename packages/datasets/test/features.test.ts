@@ -229,6 +229,27 @@ describe('extractFeatures with the cache', () => {
   });
 });
 
+describe("extractFeatures with a user's tfjs model (backbone 'tfjs')", () => {
+  it('builds it from backboneOptions.path with the spec layers; a second run is all hits', async () => {
+    const input = tf.input({ shape: [SIDE, SIDE, 3] });
+    const c1 = tf.layers.conv2d({ name: 's1', filters: 3, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' }).apply(input);
+    const c2 = tf.layers.conv2d({ name: 's2', filters: 5, kernelSize: 3, strides: 2, padding: 'same' }).apply(c1);
+    const m = tf.model({ inputs: input, outputs: c2 as never });
+    const modelDir = path.join(dir, 'model');
+    await m.save(`file://${modelDir}`);
+    m.dispose();
+    const ds = memoryDataset(3);
+    const tspec = { backbone: 'tfjs', layers: ['s1', 's2'], size: 4, inputSize: SIDE };
+    const opts = { cacheDir: path.join(dir, 'cache'), backboneOptions: { path: modelDir, normalize: 'unit' as const } };
+    const a = await extractFeatures(ds, ds.samples, tspec, opts);
+    expect(a.features.shape).toEqual([3, 4, 4, 8]);
+    expect(a.stats.backboneCalls).toBe(1);
+    const b = await extractFeatures(ds, ds.samples, tspec, opts);
+    expect(b.stats).toMatchObject({ hits: 3, backboneCalls: 0 });
+    tf.dispose([a.features, b.features]);
+  });
+});
+
 const weights = sharedPath('weights', 'mobilenet-v2-imagenet', 'tf2_mobilenet_v2_1.0_224_ptq.tflite');
 if (!weights) console.log('note: ../shared/weights/mobilenet-v2-imagenet absent: real-backbone feature tests skipped');
 

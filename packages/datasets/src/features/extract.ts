@@ -80,7 +80,8 @@ export async function extractFeatures(dataset: Dataset, samples: Sample[], spec:
   const dtype = opts.dtype ?? 'float32';
   const useCache = opts.cache ?? true;
   const cache = new FeatureCache(opts.cacheDir ?? defaultCacheDir('features'));
-  const bbOpts: BackboneOptions = { id: spec.backbone, ...opts.backboneOptions };
+  // a 'tfjs' model exposes the spec's layers unless told otherwise
+  const bbOpts: BackboneOptions = { id: spec.backbone, layers: spec.layers, ...opts.backboneOptions };
   const weightsHash = opts.backbone?.weightsHash ?? (await backboneWeightsHash(bbOpts));
   const keyParts = { backbone: spec.backbone, weightsHash, layers: spec.layers, size: spec.size, inputSize: spec.inputSize, dtype };
   const cell = spec.size * spec.size;
