@@ -167,9 +167,12 @@ describe('extractFeatures with the cache', () => {
   it('float16 entries: half the bytes, values within half-precision rounding', async () => {
     const ds = memoryDataset(3);
     const f32 = await extractFeatures(ds, ds.samples, spec, { cacheDir: dir, backbone: spyBackbone() });
-    await extractFeatures(ds, ds.samples, spec, { cacheDir: path.join(dir, 'h'), backbone: spyBackbone(), dtype: 'float16' });
+    const fresh = await extractFeatures(ds, ds.samples, spec, { cacheDir: path.join(dir, 'h'), backbone: spyBackbone(), dtype: 'float16' });
     const h = await extractFeatures(ds, ds.samples, spec, { cacheDir: path.join(dir, 'h'), backbone: spyBackbone(), dtype: 'float16' });
     expect(h.stats.hits).toBe(3);
+    // fresh and cached float16 features are identical
+    expect(Array.from(fresh.features.dataSync())).toEqual(Array.from(h.features.dataSync()));
+    fresh.features.dispose();
     const a = f32.features.dataSync();
     const b = h.features.dataSync();
     for (let i = 0; i < a.length; i++) expect(Math.abs(a[i] - b[i])).toBeLessThanOrEqual(Math.abs(a[i]) * 2 ** -11 + 1e-7);

@@ -20,6 +20,7 @@ import {
   type Sample,
 } from '@unified-ad/core';
 import { FeatureCache, featureKey, type CacheDtype, type CacheStats } from './cache';
+import { decodeFloat16, encodeFloat16 } from './float16';
 
 /** UniAD's grid (14×14 at a 224 input, i.e. stride 16) with the default MobileNetV2 layers: C = 24 + 32 + 96 = 152. */
 export const DEFAULT_FEATURE_SPEC: Readonly<FeatureSpec> = Object.freeze({
@@ -121,7 +122,9 @@ export async function extractFeatures(dataset: Dataset, samples: Sample[], spec:
     feats.dispose();
     ensureOut(c);
     batch.forEach((p, k) => {
-      const data = values.subarray(k * cell * c, (k + 1) * cell * c);
+      let data = values.subarray(k * cell * c, (k + 1) * cell * c);
+      // with float16 entries, fresh features get the same rounding as cached ones
+      if (dtype === 'float16') data = decodeFloat16(encodeFloat16(data));
       slot(p.index).set(data);
       if (useCache) cache.put(p.key, { data: data.slice(), height: spec.size, width: spec.size, channels: c }, dtype);
     });
