@@ -11,3 +11,6 @@ export * from './evaluate';
 export { benchEval, syntheticPixels, type SyntheticPixels } from './bench';
 export * from './reference/uniad-poster';
 export * from './tables';
+export * from './plots/colormap';
+export * from './plots/curves';
+export * from './plots/grid';
