@@ -3,6 +3,7 @@ import { tf } from '../engine';
 import type { Rng } from '../rng';
 import { Module } from './module';
 import { Linear, dropout } from './layers';
+import { statelessUniform } from '../native-random';
 
 /**
  * Multi-head attention with PyTorch nn.MultiheadAttention semantics (separate q/k/v projections,
@@ -40,8 +41,15 @@ export class MultiHeadAttention extends Module {
     const v = this.split(this.v.apply(value), b!, tk);
     let scores: Tensor = tf.matMul(q, k, false, true); // [B, H, Tq, Tk]
     if (mask) scores = scores.add(mask);
-    const attn = dropout(tf.softmax(scores, -1), this.attnDropout, rng);
-    const ctx = tf.matMul(attn as Tensor4D, v).transpose([0, 2, 1, 3]).reshape([b!, tq!, this.dim]);
+    let attn = tf.softmax(scores, -1);
+    let keepScale = 1;
+    if (rng && this.attnDropout > 0) {
+      // dropout on the attention weights; its 1/(1−p) rescaling is applied to the (smaller) context instead
+      attn = attn.mul(statelessUniform(attn.shape, rng.seed()).greaterEqual(this.attnDropout).cast('float32'));
+      keepScale = 1 / (1 - this.attnDropout);
+    }
+    let ctx = tf.matMul(attn as Tensor4D, v).transpose([0, 2, 1, 3]).reshape([b!, tq!, this.dim]);
+    if (keepScale !== 1) ctx = ctx.mul(keepScale);
     return this.out.apply(ctx);
   }
 }
