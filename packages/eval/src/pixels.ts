@@ -69,6 +69,38 @@ function binarise(m: ArrayLike<number>, what: string, k: number): { fg: Uint8Arr
   return { fg, count: c };
 }
 
+/**
+ * Binarises one mask and collects the keys of its positive pixels in the same pass (the path without regions).
+ * `pos` must have room for every pixel of the map after `ip`. Returns the foreground (null when empty) and the fill.
+ */
+function binariseAndCollect(
+  m: ArrayLike<number>,
+  bits: Uint32Array,
+  pos: Uint32Array,
+  ip: number,
+  d: Float32Array,
+  what: string,
+  k: number,
+): { fg: Uint8Array | null; ip: number } {
+  let fg: Uint8Array | null = null;
+  const n = bits.length;
+  for (let i = 0; i < n; i++) {
+    const v = m[i];
+    if (v >= MASK_THRESHOLD) {
+      if (fg === null) fg = new Uint8Array(n);
+      fg[i] = 1;
+      const b = bits[i];
+      if ((b & 0x7f800000) === 0x7f800000) throwNonFinite(what, k, i, d[i]);
+      let key = (b ^ ((b >> 31) | 0x80000000)) >>> 0;
+      if (key === 0x7fffffff) key = 0x80000000;
+      pos[ip++] = key;
+    } else if (!(v < MASK_THRESHOLD)) {
+      throw new UserError(`${what}: mask ${k} has value ${v} at pixel ${i}`);
+    }
+  }
+  return { fg, ip };
+}
+
 /** Positive pixels of one map: keys (and global region ids) appended at `ip`; returns the new fill. */
 function collectPositives(
   bits: Uint32Array,
@@ -124,7 +156,7 @@ function countNegatives(
 
 /**
  * Counts all pixels of `maps` against their masks (see counts.ts): exact, without sorting the normal pixels.
- * Two passes: the masks and the anomalous pixels (with their 8-connected regions when `regions`), then every
+ * Two passes: the masks with the anomalous pixels (with their 8-connected regions when `regions`), then every
  * normal pixel once. Throws a UserError on mismatched sizes or NaN/Inf scores. Memory: the keys of the positives
  * (+ region ids), of the negatives that share a score bucket with a positive, the binarised masks, ~5 MB tables.
  */
@@ -143,7 +175,17 @@ export function countPixels(maps: MapLike[], masks: MaskLike[], opts: PixelOptio
     datas.push(d);
     const m = maskData(masks[k]);
     let fg: Uint8Array | null = null;
-    if (m) {
+    if (m && !payload) {
+      if (m.length !== d.length) throw new UserError(`${what}: map ${k} has ${d.length} pixels but its mask has ${m.length}`);
+      if (ip + d.length > pos.length) {
+        const grown = new Uint32Array(Math.max(ip + d.length, 2 * pos.length));
+        grown.set(pos.subarray(0, ip));
+        pos = grown;
+      }
+      const r = binariseAndCollect(m, new Uint32Array(d.buffer, d.byteOffset, d.length), pos, ip, d, what, k);
+      fg = r.fg;
+      ip = r.ip;
+    } else if (m) {
       if (m.length !== d.length) throw new UserError(`${what}: map ${k} has ${d.length} pixels but its mask has ${m.length}`);
       const b = binarise(m, what, k);
       if (b.count > 0) {

@@ -35,6 +35,23 @@ describe('colormaps', () => {
   });
 });
 
+describe('fonts for text in PNGs', () => {
+  // librsvg draws missing glyphs as identical boxes: 'iiii' and 'WWWW' would then cover the same pixels.
+  it('text renders with real glyphs (else: apt-get install -y fonts-dejavu-core)', async () => {
+    const ink = async (t: string) => {
+      const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="200" height="40"><rect width="200" height="40" fill="white"/><text x="5" y="30" font-size="28" font-family="DejaVu Sans, sans-serif">${t}</text></svg>`;
+      const { data } = await sharp(Buffer.from(svg)).greyscale().raw().toBuffer({ resolveWithObject: true });
+      let dark = 0;
+      for (const v of data) if (v < 128) dark++;
+      return dark;
+    };
+    const thin = await ink('iiii');
+    const wide = await ink('WWWW');
+    expect(thin).toBeGreaterThan(0);
+    expect(wide, 'glyphs look identical: system fonts missing (apt-get install -y fonts-dejavu-core)').toBeGreaterThan(1.5 * thin);
+  });
+});
+
 describe('training log loader', () => {
   it('reads training and eval lines, tolerates extra keys, null -> NaN, combined lines and a cut last line', () => {
     const text = [
