@@ -29,7 +29,7 @@ export function withDefect(x: Tensor4D, defect: Defect, shift = 3): Tensor4D {
 }
 
 /** Mean of a map inside / outside the defect square, and where its maximum is. */
-export function mapStats(map: Float32Array, grid: number, d: Defect): { inside: number; outside: number; argmaxInside: boolean } {
+export function mapStats(map: ArrayLike<number>, grid: number, d: Defect): { inside: number; outside: number; argmaxInside: boolean } {
   let si = 0;
   let ni = 0;
   let so = 0;
