@@ -2,7 +2,7 @@
 // Float32 scores are keyed by their bits (order-preserving); any other numbers are replaced by their dense rank
 // among the distinct values (also order- and tie-preserving), so one uint32 code path serves both.
 import { UserError } from '@unified-ad/core';
-import { countsFromKeys, type GroupedCounts } from './counts';
+import { CountBuilder, countsFromKeys, type GroupedCounts } from './counts';
 import { assertFiniteBits, floatBitsToKey, keyToFloat } from './radix';
 
 /** Scores: Float32Array (pixel maps) or any numbers (image scores; compared as float64). */
@@ -19,7 +19,7 @@ function checkLabel(v: number, what: string, i: number): boolean {
   throw new UserError(`${what}: label at index ${i} is ${v}; labels must be 0 or 1`);
 }
 
-/** Float32 keys of `scores` (checked finite), split by labels and counted. */
+/** Float32 keys of `scores` (checked finite), split by labels and counted (see counts.ts). */
 export function countFloat32(scores: Float32Array, labels: Labels, what = 'scores'): GroupedCounts {
   if (scores.length !== labels.length) {
     throw new UserError(`${what}: ${scores.length} scores but ${labels.length} labels`);
@@ -28,18 +28,21 @@ export function countFloat32(scores: Float32Array, labels: Labels, what = 'score
   let p = 0;
   for (let i = 0; i < n; i++) if (checkLabel(labels[i], what, i)) p++;
   const pos = new Uint32Array(p);
-  const neg = new Uint32Array(n - p);
   const bits = new Uint32Array(scores.buffer, scores.byteOffset, n);
   let ip = 0;
-  let ineg = 0;
   for (let i = 0; i < n; i++) {
     const b = bits[i];
-    assertFiniteBits(b, what, i, () => scores[i]);
-    const k = floatBitsToKey(b);
-    if (labels[i] === 1) pos[ip++] = k;
-    else neg[ineg++] = k;
+    if ((b & 0x7f800000) === 0x7f800000) assertFiniteBits(b, what, i, () => scores[i]);
+    if (labels[i] === 1) pos[ip++] = floatBitsToKey(b);
   }
-  return countsFromKeys(pos, neg, keyToFloat);
+  const builder = new CountBuilder(keyToFloat);
+  builder.setPositives(pos);
+  for (let start = 0; start < n; start += 1 << 20) {
+    const end = Math.min(n, start + (1 << 20));
+    builder.reserve(end - start); // grows with the kept keys, not with n
+    for (let i = start; i < end; i++) if (labels[i] !== 1) builder.addNegative(floatBitsToKey(bits[i]));
+  }
+  return builder.finish();
 }
 
 /** Any numeric scores (float64 semantics): dense ranks as keys, split by labels and counted. */
