@@ -42,14 +42,15 @@ export interface EvaluateOptions {
   width?: number;
 }
 
-export interface EvalResult {
+/** What evaluate() returns (a type alias, so it is assignable to the core trainer's EvalResult record). */
+export type EvaluationResult = {
   /** metric values per class (NaN where undefined for that class, e.g. no anomalous image) */
   per_class: Record<string, MetricValues>;
   /** mean over the classes where the metric is defined (not NaN) */
   mean: MetricValues;
   /** class names in input order */
   classes: string[];
-}
+};
 
 /** Image scores of one class: given, or derived from its maps. */
 export function imageScores(input: ClassInput, method: ImageScoreMethod = { kind: 'max' }, shape?: [number, number]): Float64Array {
@@ -87,7 +88,7 @@ export function pixelMetrics(
 }
 
 /** Evaluates every class; classes are processed one at a time so memory is bounded by the largest class. */
-export function evaluate(input: Record<string, ClassInput> | Map<string, ClassInput>, opts: EvaluateOptions = {}): EvalResult {
+export function evaluate(input: Record<string, ClassInput> | Map<string, ClassInput>, opts: EvaluateOptions = {}): EvaluationResult {
   const entries = input instanceof Map ? [...input.entries()] : Object.entries(input);
   if (entries.length === 0) throw new UserError('evaluate: no classes given');
   const wanted = new Set<MetricName>(opts.metrics ?? DEFAULT_METRICS);

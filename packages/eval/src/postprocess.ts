@@ -290,3 +290,13 @@ function topPercentMean(d: Float32Array, percent: number): number {
 function median3(a: number, b: number, c: number): number {
   return a < b ? (b < c ? b : a < c ? c : a) : a < c ? a : b < c ? c : b;
 }
+
+/**
+ * Views (no copy) of `count` row-major height × width maps stored back to back, e.g. the dataSync() of a
+ * Prediction's [N, h, w] maps tensor.
+ */
+export function splitMaps(data: Float32Array, count: number, height: number, width: number): AnomalyMap[] {
+  const n = height * width;
+  if (data.length !== count * n) throw new UserError(`splitMaps: ${data.length} values are not ${count} maps of ${height}×${width}`);
+  return Array.from({ length: count }, (_, k) => ({ data: data.subarray(k * n, (k + 1) * n), height, width }));
+}

@@ -4,6 +4,7 @@ import {
   gaussianBlur,
   imageScoreFromMap,
   prepareMap,
+  splitMaps,
   resizeBilinear,
   resizeMaskNearest,
 } from '../src/postprocess';
@@ -75,6 +76,14 @@ describe('masks', () => {
     expect(Array.from(resizeMaskNearest(row, 1, 2).data)).toEqual([1, 1]);
     expect(Array.from(resizeMaskNearest(row, 1, 2, { mode: 'floor' }).data)).toEqual([1, 0]);
     expect(Array.from(binarizeMask([0, 0.5, 0.2, 255]))).toEqual([0, 1, 0, 1]);
+  });
+  it('splitMaps gives views of stacked maps', () => {
+    const d = Float32Array.from({ length: 12 }, (_, i) => i);
+    const ms = splitMaps(d, 3, 2, 2);
+    expect(ms.map((m) => Array.from(m.data))).toEqual([[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11]]);
+    d[5] = 50;
+    expect(ms[1].data[1]).toBe(50);
+    expect(() => splitMaps(d, 4, 2, 2)).toThrow(/not 4 maps/);
   });
   it('prepareMap upsamples then blurs', () => {
     const out = prepareMap(map, { size: [40, 33], sigma: 2.5 });
