@@ -10,3 +10,4 @@ export * from './patchcore';
 export * from './common/gaussian';
 export * from './common/coreset';
 export * from './common/knn';
+export { benchBaselines } from './bench';

@@ -7,13 +7,14 @@ import { normalFeatures, withDefect, mapStats } from './helpers';
 const patchcore = (cfg: Record<string, unknown>, c: number) => createModel('patchcore', cfg, { inChannels: c, gridSize: 0, rng: new Rng(0) }) as PatchCore;
 
 describe('PatchCore', () => {
-  it('3×3 locally aware features average the valid neighbourhood (borders use the cells inside the grid)', () => {
+  it('3×3 locally aware features: neighbourhood average, zero padding counted at the borders (PyTorch AvgPool2d)', () => {
     const m = patchcore({}, 1);
-    const x = tf.tensor4d(Array.from({ length: 16 }, (_, i) => i), [1, 4, 4, 1]) as Tensor4D;
+    const x = tf.tensor4d(Array.from({ length: 16 }, (_, i) => i + 1), [1, 4, 4, 1]) as Tensor4D;
     const y = m.patchFeatures(x).dataSync();
-    expect(y[0]).toBeCloseTo((0 + 1 + 4 + 5) / 4, 5); // corner: 2×2 valid cells
-    expect(y[5]).toBeCloseTo((0 + 1 + 2 + 4 + 5 + 6 + 8 + 9 + 10) / 9, 5);
-    expect(y[1]).toBeCloseTo((0 + 1 + 2 + 4 + 5 + 6) / 6, 5);
+    expect(y.length).toBe(16);
+    expect(y[0]).toBeCloseTo((1 + 2 + 5 + 6) / 9, 5); // corner: 4 cells inside, 5 zeros
+    expect(y[5]).toBeCloseTo((1 + 2 + 3 + 5 + 6 + 7 + 9 + 10 + 11) / 9, 5);
+    expect(y[1]).toBeCloseTo((1 + 2 + 3 + 5 + 6 + 7) / 9, 5);
     x.dispose();
     m.dispose();
   });
@@ -32,7 +33,7 @@ describe('PatchCore', () => {
     const maps = p.maps.dataSync();
     const scores = p.scores!.dataSync();
     const P = grid * grid;
-    const d = (a: Float32Array, i: number, b: Float32Array, j: number) => {
+    const d = (a: ArrayLike<number>, i: number, b: ArrayLike<number>, j: number) => {
       let s = 0;
       for (let t = 0; t < c; t++) s += (a[i * c + t] - b[j * c + t]) ** 2;
       return Math.sqrt(s);
@@ -133,18 +134,19 @@ describe('PatchCore', () => {
     m.dispose();
   });
 
-  it('fits a bottle-sized bank (209 × 28×28 × 128, 1 % coreset) and predicts; timings', () => {
-    const x = tf.tidy(() => tf.add(new Rng(1).normalTensor([209, 28, 28, 128]), tf.mul(new Rng(2).normalTensor([1, 28, 28, 128]), 2))) as Tensor4D;
+  it('fits a bank of 60 × 28×28 × 128 patches (1 % coreset) and predicts; timings', () => {
+    const x = tf.tidy(() => tf.add(new Rng(1).normalTensor([60, 28, 28, 128]), tf.mul(new Rng(2).normalTensor([1, 28, 28, 128]), 2))) as Tensor4D;
     const m = patchcore({}, 128);
     const t0 = Date.now();
     m.fit({ samples: [], features: x }, new Rng(0));
     const fitMs = Date.now() - t0;
-    expect(m.memorySize).toBe(Math.round(0.01 * 209 * 784));
+    expect(m.memorySize).toBe(Math.round(0.01 * 60 * 784));
+    expect(m.coverRadii.length).toBe(m.memorySize);
     const t1 = Date.now();
-    const p = m.predict(x.slice([0, 0, 0, 0], [83, -1, -1, -1]) as Tensor4D);
+    const p = m.predict(x.slice([0, 0, 0, 0], [16, -1, -1, -1]) as Tensor4D);
     p.maps.dataSync();
     const predMs = Date.now() - t1;
-    console.log(`patchcore: fit 209×28×28×128 → ${m.memorySize} patches ${fitMs} ms; predict 83 images ${predMs} ms`);
+    console.log(`patchcore: fit 60×28×28×128 → ${m.memorySize} patches ${fitMs} ms; predict 16 images ${predMs} ms`);
     tf.dispose([x, p.maps, p.scores!]);
     m.dispose();
   });

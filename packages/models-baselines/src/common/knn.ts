@@ -1,5 +1,5 @@
-// Exact nearest-neighbour search on the native engine: ‖a − b‖² = ‖a‖² + ‖b‖² − 2a·b with one matMul per
-// chunk of queries, so that a [chunk, K] distance block stays near 64 MB.
+// Exact nearest-neighbour search on the native engine: ‖a − b‖² = ‖a‖² + ‖b‖² − 2a·b with one fused matMul
+// per chunk of queries (so that a [chunk, K] distance block stays near 64 MB); the argmin needs only ‖b‖² − 2a·b.
 import { tf, UserError } from '@unified-ad/core';
 import type { Tensor1D, Tensor2D } from '@tensorflow/tfjs-node';
 
@@ -25,6 +25,9 @@ export function nearestNeighbors(queries: Tensor2D, bank: Tensor2D, k = 1, bankN
   if (c !== cb) throw new UserError(`nearest neighbours: queries have ${c} channels, the memory bank ${cb}`);
   if (!(Number.isInteger(k) && k >= 1 && k <= nb)) throw new UserError(`nearest neighbours: k must be in [1, ${nb}], got ${k}`);
   const norms = bankNorms ?? rowNormsSquared(bank);
+  // −2·bankᵀ [C, K] and ‖b‖² [K]: each chunk is one fused matMul a·(−2bᵀ) + ‖b‖², then + ‖a‖²
+  const bT = tf.tidy(() => tf.mul(tf.transpose(bank), -2)) as Tensor2D;
+  const bias = tf.reshape(norms, [nb]);
   const chunk = Math.max(1, Math.floor((16 << 20) / nb));
   const dParts: Tensor2D[] = [];
   const iParts: Tensor2D[] = [];
@@ -34,14 +37,14 @@ export function nearestNeighbors(queries: Tensor2D, bank: Tensor2D, k = 1, bankN
       const [d, i] = tf.tidy(() => {
         const a = rc === q ? queries : tf.slice(queries, [r0, 0], [rc, c]);
         const aNorm = tf.sum(tf.square(a), 1, true); // [rc, 1]
-        const d2 = tf.sub(tf.add(aNorm, norms), tf.mul(2, tf.matMul(a, bank, false, true))); // [rc, K]
+        const partial = tf.fused.matMul({ a, b: bT, bias }); // ‖b‖² − 2a·b, [rc, K]
         if (k === 1) {
-          const idx = tf.argMin(d2, 1);
-          const best = tf.min(d2, 1);
-          return [tf.reshape(tf.sqrt(tf.relu(best)), [rc, 1]), tf.reshape(idx, [rc, 1])];
+          const idx = tf.argMin(partial, 1);
+          const best = tf.add(tf.reshape(tf.min(partial, 1), [rc, 1]), aNorm);
+          return [tf.sqrt(tf.relu(best)), tf.reshape(idx, [rc, 1])];
         }
-        const top = tf.topk(tf.neg(d2), k, true);
-        return [tf.sqrt(tf.relu(tf.neg(top.values))), top.indices];
+        const top = tf.topk(tf.neg(partial), k, true);
+        return [tf.sqrt(tf.relu(tf.sub(aNorm, top.values))), top.indices];
       });
       dParts.push(d as Tensor2D);
       iParts.push(i as Tensor2D);
@@ -51,6 +54,7 @@ export function nearestNeighbors(queries: Tensor2D, bank: Tensor2D, k = 1, bankN
     if (dParts.length > 1) tf.dispose([...dParts, ...iParts]);
     return { distances, indices };
   } finally {
+    tf.dispose([bT, bias]);
     if (!bankNorms) norms.dispose();
   }
 }

@@ -1,0 +1,82 @@
+// Speed of the baselines at the shapes of the paper's comparisons (`npm run bench baselines`):
+// reconstructors at C = 272 on 14×14, batch 8, one AdamW + clipping step (as UniAD's bench);
+// PaDiM on a bottle-sized training set (209 × 28×28 × 152 channels, 100 kept); PatchCore on
+// 209 × 28×28 × 128 with a 1 % coreset. Random features: PatchCore's coreset is at its slowest there
+// (no redundancy among patches).
+import type { Scalar, Tensor, Tensor4D } from '@tensorflow/tfjs-node';
+import { tf, Rng, AdamW, clipByGlobalNorm, createModel, type Reconstructor, type StatisticalModel } from '@unified-ad/core';
+import './reconstructors/mlp';
+import './reconstructors/cnn';
+import './reconstructors/transformer';
+import './padim';
+import './patchcore';
+
+const round = (x: number) => Math.round(x * 10) / 10;
+
+function timeMs(f: () => void, n: number, warmup = 1): number {
+  for (let i = 0; i < warmup; i++) f();
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) f();
+  return Number(process.hrtime.bigint() - t0) / 1e6 / n;
+}
+
+function benchReconstructor(name: string, steps: number): Record<string, number> {
+  const rng = new Rng(0);
+  const model = createModel(name, {}, { inChannels: 272, gridSize: 14, rng }) as Reconstructor;
+  const vars = model.namedVariables();
+  const varList = [...vars.values()];
+  const names = new Map(varList.map((v, i) => [v.name, [...vars.keys()][i]]));
+  const opt = new AdamW(vars, { lr: 1e-4, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-4 });
+  const x = rng.normalTensor([8, 14, 14, 272]) as Tensor4D;
+  const step = () => {
+    const loss = tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => model.loss(x, rng) as Scalar, varList);
+      const g = new Map<string, Tensor>(Object.entries(grads).map(([k, t]) => [names.get(k)!, t]));
+      opt.apply(clipByGlobalNorm(g, 0.1).grads);
+      return value;
+    });
+    loss.dataSync();
+    loss.dispose();
+  };
+  const trainMs = timeMs(step, steps);
+  const inferMs = timeMs(() => {
+    const p = model.predict(x);
+    p.maps.dataSync();
+    p.maps.dispose();
+  }, steps * 2);
+  const params = model.parameterCount();
+  x.dispose();
+  opt.dispose();
+  model.dispose();
+  return { [`${name}_train_step_b8_ms`]: round(trainMs), [`${name}_infer_b8_ms`]: round(inferMs), [`${name}_params_c272`]: params };
+}
+
+async function benchStatistical(name: 'padim' | 'patchcore', channels: number): Promise<Record<string, number>> {
+  const x = tf.tidy(() => tf.add(new Rng(1).normalTensor([209, 28, 28, channels]), tf.mul(new Rng(2).normalTensor([1, 28, 28, channels]), 2))) as Tensor4D;
+  const test = x.slice([0, 0, 0, 0], [83, -1, -1, -1]) as Tensor4D;
+  const model = createModel(name, {}, { inChannels: channels, gridSize: 28, rng: new Rng(0) }) as StatisticalModel;
+  const t0 = process.hrtime.bigint();
+  await model.fit({ samples: [], features: x }, new Rng(0));
+  const fitMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  const predictMs = timeMs(() => {
+    for (let s = 0; s < 83; s += 16) {
+      const p = model.predict(test.slice([s, 0, 0, 0], [Math.min(16, 83 - s), -1, -1, -1]) as Tensor4D);
+      p.maps.dataSync();
+      tf.dispose([p.maps, p.scores ?? []]);
+    }
+  }, 1, 0);
+  model.dispose();
+  tf.dispose([x, test]);
+  return { [`${name}_fit_209_ms`]: round(fitMs), [`${name}_predict_83_ms`]: round(predictMs) };
+}
+
+export async function benchBaselines(opts: { steps?: number } = {}): Promise<Record<string, number>> {
+  const steps = opts.steps ?? 3;
+  const out: Record<string, number> = {};
+  for (const name of ['mlp', 'cnn', 'transformer']) Object.assign(out, benchReconstructor(name, steps));
+  Object.assign(out, await benchStatistical('padim', 152));
+  Object.assign(out, await benchStatistical('patchcore', 128));
+  return out;
+}
+
+if (require.main === module) benchBaselines().then((r) => console.log(JSON.stringify(r)));
