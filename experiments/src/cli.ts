@@ -204,8 +204,7 @@ export function buildProgram(): Command {
 }
 
 /** Runs the CLI; resolves to the exit code. */
-export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+export async function main(argv: string[], program: Command = buildProgram()): Promise<number> {
   try {
     await program.parseAsync(argv);
     return 0;

@@ -3,7 +3,7 @@
 // against the current directory, so that a run folder's config.yaml works from anywhere.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { UserError, applyOverrides, deepMerge, formatZodError, getModelEntry, listModels, readYaml, repoRoot, sharedDir, validateConfig } from '@unified-ad/core';
+import { UserError, applyOverrides, formatZodError, getModelEntry, listModels, readYaml, repoRoot, sharedDir, validateConfig } from '@unified-ad/core';
 import './models';
 import { RunConfigSchema, type RunConfig } from './engine';
 
@@ -20,7 +20,26 @@ export function readConfigTree(file: string, seen: string[] = []): Record<string
   if (ext === undefined) return raw;
   if (typeof ext !== 'string') throw new UserError(`${file}: key 'extends': expected a file name, got ${JSON.stringify(ext)}`);
   const baseFile = resolveConfigName(ext, path.dirname(abs));
-  return deepMerge(readConfigTree(baseFile, [...seen, abs]), raw);
+  return mergeConfigs(readConfigTree(baseFile, [...seen, abs]), raw);
+}
+
+const DISCRIMINATORS = ['type', 'kind'];
+
+/**
+ * Deep merge for `extends` (child wins, arrays replaced). A mapping whose discriminator (`type` of a dataset
+ * spec, `kind` of an image score) differs from the base's replaces it instead of merging into it.
+ */
+export function mergeConfigs(base: Record<string, unknown>, child: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  const isMap = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+  for (const [k, v] of Object.entries(child)) {
+    const b = out[k];
+    if (isMap(v) && isMap(b)) {
+      const switched = DISCRIMINATORS.some((d) => d in v && d in b && v[d] !== b[d]);
+      out[k] = switched ? v : mergeConfigs(b, v);
+    } else out[k] = v;
+  }
+  return out;
 }
 
 /** A config argument: a path (relative to `dir`, then cwd), or the name of a shipped config ("uniad-cpu"). */
@@ -95,4 +114,6 @@ export function checkModelConfig(cfg: RunConfig, where: string): void {
   }
   const r = entry.configSchema.safeParse(cfg.model.config ?? {});
   if (!r.success) throw new UserError(formatZodError(r.error, where).replace(/key '([^']*)'/, (_m, k: string) => `key 'model.config.${k}'`));
+  // the run folder's config.yaml then lists every model setting, defaults included
+  cfg.model.config = r.data as Record<string, unknown>;
 }

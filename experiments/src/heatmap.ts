@@ -1,15 +1,9 @@
-// A heat-map PNG for one image: the image, and the anomaly map in a jet colour scale blended over it.
+// A heat-map PNG for one image: the image, and the anomaly map (eval's turbo colour map) blended over it.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import type { AnomalyMap } from '@unified-ad/core';
-
-/** Jet colour map of t in [0, 1] → RGB 0..255. */
-export function jet(t: number): [number, number, number] {
-  const x = Math.min(1, Math.max(0, t));
-  const c = (v: number) => Math.round(255 * Math.min(1, Math.max(0, v)));
-  return [c(1.5 - Math.abs(4 * x - 3)), c(1.5 - Math.abs(4 * x - 2)), c(1.5 - Math.abs(4 * x - 1))];
-}
+import { applyColormap } from '@unified-ad/eval';
 
 export interface HeatmapOptions {
   /** colour range (default: the map's min and max) */
@@ -25,13 +19,13 @@ export async function writeHeatmapPng(file: string, image: Float32Array, map: An
   let lo = opts.range?.[0] ?? Infinity;
   let hi = opts.range?.[1] ?? -Infinity;
   if (!opts.range) for (const v of data) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
-  const span = hi > lo ? hi - lo : 1;
+  const heat = applyColormap(data, lo, hi, 'turbo');
   const a = opts.alpha ?? 0.5;
   const out = Buffer.alloc(h * 2 * w * 3);
   for (let y = 0; y < h; y++)
     for (let x = 0; x < w; x++) {
       const src = (y * w + x) * 3;
-      const [r, g, b] = jet((data[y * w + x] - lo) / span);
+      const [r, g, b] = [heat[3 * (y * w + x)], heat[3 * (y * w + x) + 1], heat[3 * (y * w + x) + 2]];
       const left = (y * 2 * w + x) * 3;
       const right = (y * 2 * w + w + x) * 3;
       for (let k = 0; k < 3; k++) out[left + k] = Math.round(Math.min(255, Math.max(0, image[src + k])));

@@ -57,6 +57,9 @@ function readText(file: string): string | null {
   return fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : null;
 }
 
+/** Experiments with at most this many runs show the runs' pictures in their report. */
+export const MAX_CELLS_WITH_PICTURES = 8;
+
 export interface ReportOptions {
   /** output file (default <dir>/report.html) */
   out?: string;
@@ -99,23 +102,33 @@ export function writeReport(dir: string, opts: ReportOptions = {}): string {
       parts.push(`<p class="files"><a href="${esc(path.relative(path.dirname(out), path.join(tdir, t)))}">${esc(t)}</a> · <a href="${esc(path.relative(path.dirname(out), md))}">${esc(base)}.md</a></p>`);
     }
   }
+  const figure = (file: string) => {
+    const src = opts.link ? path.relative(path.dirname(out), file) : `data:image/png;base64,${fs.readFileSync(file).toString('base64')}`;
+    return `<figure><img src="${esc(src)}" alt="${esc(path.basename(file))}"><figcaption>${esc(path.relative(root, file))}</figcaption></figure>`;
+  };
   const pdir = path.join(root, 'pictures');
   const pics = listFiles(pdir, '.png');
   if (pics.length) {
     parts.push('<h2>Pictures</h2>');
-    for (const p of pics) {
-      const file = path.join(pdir, p);
-      const src = opts.link ? path.relative(path.dirname(out), file) : `data:image/png;base64,${fs.readFileSync(file).toString('base64')}`;
-      parts.push(`<figure><img src="${esc(src)}" alt="${esc(p)}"><figcaption>${esc(p)}</figcaption></figure>`);
-    }
+    for (const p of pics) parts.push(figure(path.join(pdir, p)));
   }
   if (isExperiment) {
     const cdir = path.join(root, 'cells');
     const cells = fs.existsSync(cdir) ? fs.readdirSync(cdir).sort() : [];
     if (cells.length) {
+      // a small grid (the demo, fig3) shows its runs' pictures; a large one links its run folders
+      const showPictures = cells.length <= MAX_CELLS_WITH_PICTURES;
       parts.push('<h2>Runs</h2><ul class="cells">');
       for (const c of cells) parts.push(`<li><a href="${esc(path.relative(path.dirname(out), path.join(cdir, c)))}/">${esc(c)}</a></li>`);
       parts.push('</ul>');
+      if (showPictures) {
+        for (const c of cells) {
+          const cp = listFiles(path.join(cdir, c, 'pictures'), '.png');
+          if (!cp.length) continue;
+          parts.push(`<h3>${esc(c)}</h3>`);
+          for (const p of cp) parts.push(figure(path.join(cdir, c, 'pictures', p)));
+        }
+      }
     }
   }
   for (const [name, file] of [

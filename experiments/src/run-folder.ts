@@ -89,7 +89,7 @@ export async function trainRun(cfg: RunConfig, opts: TrainRunOptions): Promise<R
   writeFileAtomic(path.join(outDir, 'scores.csv'), toCsv(rows));
   writeFileAtomic(path.join(outDir, 'thresholds.json'), JSON.stringify({ rule: 'image score >= threshold is anomalous; threshold at maximal F1 on the test set', thresholds: f1Thresholds(rows) }, null, 2));
   const t1 = Date.now();
-  await writeRunTables(outDir, result);
+  await writeRunTables(outDir, result, 'metrics', `${result.method} (${result.setting}) on ${describeData(cfg)}: metrics per class (%)`);
   if (pics.length) {
     const dataset = await loadDataset(cfg.data, { warn: () => {} });
     await writeRunPictures(outDir, cfg, result, pics, (s) => dataset.loadImage(s, cfg.eval.resolution));
@@ -122,4 +122,11 @@ export function readRunFolder(dir: string): { cfg: Record<string, unknown>; resu
   const resFile = path.join(dir, 'results.json');
   const result = fs.existsSync(resFile) ? (JSON.parse(fs.readFileSync(resFile, 'utf8')) as RunResult) : null;
   return { cfg, result };
+}
+
+/** "synthetic", "mvtec-ad (bottle)", "combined: mvtec + magnetic-tile" */
+export function describeData(cfg: RunConfig): string {
+  const d = cfg.data as { type: string; parts?: { type: string }[]; name?: string };
+  if (d.type === 'combined') return d.name ?? `combined: ${(d.parts ?? []).map((p) => p.type).join(' + ')}`;
+  return d.type;
 }

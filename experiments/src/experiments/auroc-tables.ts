@@ -3,7 +3,7 @@
 // where the classes are MVTec AD's. Also the parameter counts (one unified model vs. one model per class).
 import * as path from 'node:path';
 import { writeFileAtomic } from '@unified-ad/core';
-import { buildResultTable, tableToCsv as resultTableToCsv, tableToMarkdown as resultTableToMarkdown, MVTEC_OBJECTS, MVTEC_TEXTURES, type ResultTable, type RunResult as EvalRunResult } from '@unified-ad/eval';
+import { buildResultTable, tableToCsv as resultTableToCsv, tableToMarkdown as resultTableToMarkdown, type ResultTable, type RunResult as EvalRunResult } from '@unified-ad/eval';
 import type { CellResult, PlanOptions } from '../grid/plan';
 import { tableToText, writeTable, type Table } from '../tables';
 
@@ -28,14 +28,23 @@ export function joinRuns(results: CellResult[]): EvalRunResult[] {
   return [...runs.values()];
 }
 
-/** One AUROC table (metric i_auroc → Table 1, p_auroc → Table 2). */
+/** True when a run's data is (or contains) MVTec AD, so that the poster's numbers apply to its classes. */
+export function isMvtecData(data: unknown): boolean {
+  const d = data as { type?: string; parts?: unknown[] };
+  return d?.type === 'mvtec' || (d?.type === 'combined' && (d.parts ?? []).some(isMvtecData));
+}
+
+/**
+ * One AUROC table (metric i_auroc → Table 1, p_auroc → Table 2). On MVTec AD, rows are grouped as objects /
+ * textures and UniAD and PaDiM get the poster's numbers beside them; other data (e.g. synthetic classes that share
+ * a name with an MVTec category) gets neither.
+ */
 export function aurocTable(results: CellResult[], metric: 'i_auroc' | 'p_auroc'): ResultTable {
   const runs = joinRuns(results);
   const methods = methodsOf(results);
-  const classes = new Set(runs.flatMap((r) => Object.keys(r.per_class)));
-  const onMvtec = [...MVTEC_OBJECTS, ...MVTEC_TEXTURES].some((c) => classes.has(c));
+  const mvtec = results.some((r) => isMvtecData(r.cell.config.data));
   const compare = Object.fromEntries(methods.filter((m) => POSTER_METHOD[m]).map((m) => [m, POSTER_METHOD[m]]));
-  return buildResultTable(runs, { metric, methods, ...(onMvtec ? { paper: { compare } } : {}) });
+  return buildResultTable(runs, { metric, methods, ...(mvtec ? { paper: { compare } } : { groups: {}, otherGroup: 'classes' }) });
 }
 
 /** eval's ResultTable as a plain table (for the terminal and the report's CSV reader). */

@@ -2,9 +2,9 @@
 // class × seed grid, and collecting per-class metrics from finished cells.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { UserError, applyOverrides, deepMerge, listModels } from '@unified-ad/core';
+import { UserError, applyOverrides, listModels } from '@unified-ad/core';
 import { loadDataset } from '@unified-ad/datasets';
-import { CONFIG_DIR, shippedConfig, toRunConfig } from '../config-files';
+import { CONFIG_DIR, mergeConfigs, shippedConfig, toRunConfig } from '../config-files';
 import type { RunConfig } from '../engine';
 import { makeCell, type Budget, type Cell, type CellResult, type PlanOptions } from '../grid/plan';
 import { stat, type Stat } from '../grid/stats';
@@ -13,7 +13,7 @@ import { stat, type Stat } from '../grid/stats';
 export function methodRawConfig(method: string, budget: Budget): Record<string, unknown> {
   const file = path.join(CONFIG_DIR, `${method}-${budget}.yaml`);
   if (fs.existsSync(file)) return shippedConfig(file);
-  return deepMerge(shippedConfig(`${budget}.yaml`), { name: `${method}-${budget}`, model: { name: method, config: {} } });
+  return mergeConfigs(shippedConfig(`${budget}.yaml`), { name: `${method}-${budget}`, model: { name: method, config: {} } });
 }
 
 /** Methods of a grid: --methods, else every registered method (sorted, UniAD last so it sits beside the paper column). */

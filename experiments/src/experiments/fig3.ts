@@ -5,8 +5,17 @@ import * as path from 'node:path';
 import { writeFileAtomic } from '@unified-ad/core';
 import type { CellResult, ExperimentDef } from '../grid/plan';
 import { tableToText, writeTable, type Table } from '../tables';
-import { writeCurvesPicture, type CurveSeries } from '../pictures';
+import { writeCurvesPicture } from '../pictures';
 import { gridMethods, methodGrid } from './common';
+
+/** Per-epoch values of one method (mean over seeds). */
+export interface CurveSeries {
+  method: string;
+  epoch: number[];
+  loss: number[];
+  i_auroc: number[];
+  p_auroc: number[];
+}
 
 export const FIG3_METHODS = ['mlp', 'cnn', 'transformer', 'uniad'];
 const EVAL_EVERY = { smoke: 1, cpu: 2, paper: 10 } as const;
@@ -78,7 +87,7 @@ export const fig3: ExperimentDef = {
     writeFileAtomic(path.join(outDir, 'tables', 'fig3-curves.csv'), lines.join('\n') + '\n');
     const t = fig3Table(series, options.budget);
     writeTable(path.join(outDir, 'tables'), 'fig3', t);
-    await writeCurvesPicture(path.join(outDir, 'pictures', 'fig3.png'), series, 'Identical shortcut: training loss and test AUROC per epoch (unified)');
-    return tableToText(t) + `\ncurves: ${path.join(outDir, 'pictures', 'fig3.png')}\n`;
+    const png = await writeCurvesPicture(path.join(outDir, 'pictures', 'fig3'), results, `Identical shortcut (Fig. 3a): training loss and test AUROC per epoch, unified, budget ${options.budget}`);
+    return tableToText(t) + (png ? `\ncurves: ${png}\n` : '');
   },
 };

@@ -62,7 +62,11 @@ export function semanticTable(results: CellResult[], budget: Budget): Table {
   const variants = [...new Set(results.map((r) => r.cell.variant ?? ''))];
   const get = (m: string, v: string) => stat(results.filter((r) => r.cell.method === m && (r.cell.variant ?? '') === v).map((r) => (r.result.mean as Record<string, number>).i_auroc));
   const rows = variants.map((v) => [`{${v.replace('normal-', '').split('').join(',')}}`, ...methods.map((m) => fmtStat(get(m, v)))]);
-  rows.push(['mean', ...methods.map((m) => fmtStat(stat(variants.map((v) => get(m, v).mean))))]);
+  // mean over the normal-class sets for each seed, then mean ± std over seeds
+  const seeds = [...new Set(results.map((r) => r.cell.seed))];
+  const meanOverSets = (m: string) =>
+    stat(seeds.map((sd) => stat(results.filter((r) => r.cell.method === m && r.cell.seed === sd).map((r) => (r.result.mean as Record<string, number>).i_auroc)).mean));
+  rows.push(['mean', ...methods.map((m) => fmtStat(meanOverSets(m)))]);
   return {
     title: `Semantic anomaly detection (CIFAR-10 protocol, unified): image AUROC per normal-class set, budget ${budget}`,
     header: ['normal classes', ...methods],

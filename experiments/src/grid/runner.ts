@@ -122,7 +122,7 @@ const SKIP_ON_COPY = new Set(['checkpoints', 'tb']);
  * Merges shard folders: all must come from the same experiment and options; every cell of the grid must be
  * finished in one of them. The cells (without checkpoints) are copied to outDir, and the tables rendered.
  */
-export async function mergeGrids(dirs: string[], outDir: string, getDef: (name: string) => ExperimentDef, log = (l: string) => process.stderr.write(l + '\n')): Promise<string> {
+export async function mergeGrids(dirs: string[], outDir: string, getDef: (name: string) => ExperimentDef, log: (l: string) => void = (l) => process.stderr.write(l + '\n')): Promise<string> {
   if (dirs.length === 0) throw new UserError('experiment merge: give at least one shard folder');
   const plans = dirs.map((d) => ({ dir: path.resolve(d), plan: readPlan(d) }));
   const first = plans[0];

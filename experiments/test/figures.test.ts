@@ -1,0 +1,60 @@
+// Smoke budgets of fig3 (identical-shortcut curves) and the ablation (synthetic data, tiny models, 2 epochs).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as YAML from 'yaml';
+import '../src/models';
+import { ablationVariants } from '../src/experiments/ablation';
+import { ablation, fig3 } from '../src/experiments';
+import { runGrid } from '../src/grid/runner';
+import { parseCsv } from '../src/report';
+
+let tmp: string;
+const quiet = () => {};
+beforeAll(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'uniad-exp-'));
+  // a private cache (synthetic images, features): hermetic, and no stale entries from other versions
+  process.env.UNIFIED_AD_CACHE = path.join(tmp, 'cache');
+});
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+const read = (...p: string[]) => fs.readFileSync(path.join(...p), 'utf8');
+
+describe('experiments at the smoke budget', () => {
+  it('fig3: per-epoch loss and I-/P-AUROC of MLP, CNN, Transformer and UniAD', async () => {
+    const out = path.join(tmp, 'fig3');
+    const r = await runGrid(fig3, { budget: 'smoke', seeds: 1 }, { outDir: out, log: quiet });
+    expect(r.ran.map((k) => k.split('_')[0]).sort()).toEqual(['cnn', 'mlp', 'transformer', 'uniad']);
+    const rows = parseCsv(read(out, 'tables', 'fig3-curves.csv'));
+    expect(rows[0]).toEqual(['method', 'epoch', 'train_loss', 'i_auroc', 'p_auroc']);
+    expect(rows.slice(1)).toHaveLength(4 * 2);
+    for (const row of rows.slice(1)) for (const v of row.slice(2)) expect(Number.isFinite(Number(v))).toBe(true);
+    // the curve values are the runs' logged per-epoch records
+    const jsonl = read(out, 'cells', 'uniad_unified_all_s0', 'metrics.jsonl').trim().split('\n').map((l) => JSON.parse(l));
+    const uniadRows = rows.filter((x) => x[0] === 'uniad');
+    expect(uniadRows.map((x) => Number(x[2]))).toEqual(jsonl.map((j) => j.train_loss));
+    expect(uniadRows.map((x) => Number(x[4]))).toEqual(jsonl.map((j) => j.eval.mean.p_auroc));
+    expect(read(out, 'tables', 'fig3.md')).toContain('peak P-AUROC');
+    const png = fs.readFileSync(path.join(out, 'pictures', 'fig3.png'));
+    expect(png.subarray(1, 4).toString()).toBe('PNG');
+    const svg = read(out, 'pictures', 'fig3.svg');
+    for (const m of ['mlp', 'cnn', 'transformer', 'uniad']) expect(svg).toContain(`>${m}<`);
+  });
+
+  it('ablation: each idea switched off in turn and the sweeps, one table', async () => {
+    const out = path.join(tmp, 'ablation');
+    const r = await runGrid(ablation, { budget: 'smoke', seeds: 1 }, { outDir: out, log: quiet });
+    const variants = ablationVariants('smoke').map((v) => v.name);
+    expect(r.ran).toHaveLength(variants.length);
+    const cfgOf = (v: string) => YAML.parse(read(out, 'cells', `uniad_unified_all_s0_${v}`, 'config.yaml')).model.config;
+    expect(cfgOf('full')).toMatchObject({ query: 'layerwise', neighborMask: { size: 3, encoder: true, decoder1: true, decoder2: true }, jitter: { scale: 20 } });
+    expect(cfgOf('no-layerwise-query').query).toBe('none');
+    expect(cfgOf('no-neighbor-mask').neighborMask).toMatchObject({ encoder: false, decoder1: false, decoder2: false, size: 3 });
+    expect(cfgOf('no-jitter').jitter.scale).toBe(0);
+    expect(cfgOf('mask-size-5').neighborMask.size).toBe(5);
+    const rows = parseCsv(read(out, 'tables', 'ablation.csv'));
+    expect(rows.slice(1).map((x) => x[1])).toEqual(variants);
+    for (const row of rows.slice(2)) expect(row[4]).toMatch(/^[+-]\d+\.\d$/);
+  });
+});
