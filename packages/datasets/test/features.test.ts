@@ -111,6 +111,27 @@ describe('extractFeatures with the cache', () => {
     tf.dispose([x, direct, row5, first.features, second.features]);
   });
 
+  it('a file-backed image already keyed in this process is not decoded again (until the file changes)', async () => {
+    const file = path.join(dir, 'images.bin');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(file, 'x');
+    const ds = memoryDataset(5);
+    ds.samples.forEach((s, i) => (s.imagePath = `${file}#${i}`));
+    const bb = spyBackbone();
+    const cacheDir = path.join(dir, 'cache');
+    const a = await extractFeatures(ds, ds.samples, spec, { cacheDir, backbone: bb });
+    expect(ds.loads).toBe(5);
+    const b = await extractFeatures(ds, ds.samples, spec, { cacheDir, backbone: bb });
+    expect(ds.loads).toBe(5);
+    expect(b.stats).toMatchObject({ hits: 5, backboneCalls: 0 });
+    expect(Array.from(b.features.dataSync())).toEqual(Array.from(a.features.dataSync()));
+    fs.utimesSync(file, new Date(), new Date(Date.now() + 5000));
+    const c = await extractFeatures(ds, ds.samples, spec, { cacheDir, backbone: bb });
+    expect(ds.loads).toBe(10);
+    expect(c.stats).toMatchObject({ hits: 5, backboneCalls: 0 });
+    tf.dispose([a.features, b.features, c.features]);
+  });
+
   it('a subset and a re-ordering hit the same entries; new samples only run the backbone on the misses', async () => {
     const ds = memoryDataset(6);
     const bb = spyBackbone();

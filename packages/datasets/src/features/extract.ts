@@ -1,6 +1,7 @@
 // extractFeatures: backbone + UniAD neck features of dataset samples, through the on-disk cache.
 // Each image is loaded at spec.inputSize, hashed, and looked up; only the misses run through the
 // backbone (batched), and their features are written back. A second run does no backbone work.
+import * as fs from 'node:fs';
 import type { Tensor4D } from '@tensorflow/tfjs-node';
 import {
   backboneDefaultLayers,
@@ -60,6 +61,19 @@ export interface ExtractOptions {
 /** FeatureSet plus what the cache did. */
 export interface ExtractedFeatures extends FeatureSet {
   stats: CacheStats & { backboneCalls: number; backboneImages: number };
+}
+
+/** cache keys of images already decoded in this process: (file, size, mtime, key parts) → content key */
+const KEY_MEMO = new Map<string, string>();
+
+function memoKey(s: Sample, partsJson: string): string | null {
+  const file = s.imagePath.split('#')[0];
+  try {
+    const st = fs.statSync(file);
+    return `${s.imagePath}|${st.size}|${st.mtimeMs}|${partsJson}`;
+  } catch {
+    return null;
+  }
 }
 
 function checkSpec(spec: FeatureSpec): void {
@@ -132,15 +146,37 @@ export async function extractFeatures(dataset: Dataset, samples: Sample[], spec:
   };
 
   try {
+    const partsJson = JSON.stringify(keyParts);
     for (let i = 0; i < n; i += batchSize) {
       const chunk = samples.slice(i, i + batchSize);
-      const images = await Promise.all(chunk.map((s) => dataset.loadImage(s, spec.inputSize)));
-      for (const [k, pixels] of images.entries()) {
+      // a cache key known from an earlier call in this process (same file, same mtime) spares the decode
+      const memo = chunk.map((s) => memoKey(s, partsJson));
+      const known = memo.map((m) => (m && useCache ? KEY_MEMO.get(m) : undefined));
+      const need: number[] = [];
+      for (const [k, key] of known.entries()) {
+        const index = i + k;
+        if (key) {
+          const hit = out ? cache.get(key, slot(index)) : cache.get(key);
+          if (hit) {
+            if (!out) {
+              ensureOut(hit.channels);
+              slot(index).set(hit.data);
+            }
+            bar.tick(1);
+            continue;
+          }
+        }
+        need.push(k);
+      }
+      const images = await Promise.all(need.map((k) => dataset.loadImage(chunk[k], spec.inputSize)));
+      for (const [j, pixels] of images.entries()) {
+        const k = need[j];
         const index = i + k;
         if (pixels.length !== spec.inputSize * spec.inputSize * 3) {
           throw new UserError(`${chunk[k].imagePath}: dataset ${dataset.name} returned ${pixels.length} values for a ${spec.inputSize}×${spec.inputSize}×3 image`);
         }
         const key = featureKey(pixels, keyParts);
+        if (memo[k]) KEY_MEMO.set(memo[k]!, key);
         if (useCache) {
           const hit = out ? cache.get(key, slot(index)) : cache.get(key);
           if (hit) {
