@@ -43,7 +43,10 @@ function mdNotes(mdFile: string): string[] {
 function htmlTable(rows: string[][]): string {
   if (!rows.length) return '';
   const [head, ...body] = rows;
-  const num = (s: string) => /^[-+]?[\d.]+( ± [\d.]+)?( \/ [-+]?[\d.]+( ± [\d.]+)?)?%?$|^[-+]?[\d.]+ \/ [-+]?[\d.]+$/.test(s.trim());
+  // numbers, "97.5 ± 0.12 / 98.1", "+1.2 / −0.3", "– / 99.0", "1.2 M", "84 @12": right-aligned
+  const value = '(?:[-+−]?[\\d.]+(?:e[-+]?\\d+)?(?: ± [\\d.]+)?|–|-)';
+  const numRe = new RegExp(`^${value}(?: / ${value})?(?: ?[kM%×]| @\\d+)?(?: \\(\\d+ models\\))?$`);
+  const num = (s: string) => s.trim() !== '' && numRe.test(s.trim());
   return `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${body
     .map((r) => `<tr${r[0] === 'mean' ? ' class="mean"' : ''}>${r.map((c) => `<td${num(c) ? ' class="n"' : ''}>${esc(c)}</td>`).join('')}</tr>`)
     .join('')}</tbody></table>`;
@@ -59,6 +62,9 @@ function readText(file: string): string | null {
 
 /** Experiments with at most this many runs show the runs' pictures in their report. */
 export const MAX_CELLS_WITH_PICTURES = 8;
+
+/** Tables shown first, in this order (others follow alphabetically). */
+const TABLE_ORDER = ['table1', 'table2', 'metrics', 'fig3', 'ablation', 'semantic', 'parameters'];
 
 export interface ReportOptions {
   /** output file (default <dir>/report.html) */
@@ -91,7 +97,8 @@ export function writeReport(dir: string, opts: ReportOptions = {}): string {
     subtitle = `budget ${plan.options.budget} · ${plan.options.seeds} seed${plan.options.seeds > 1 ? 's' : ''} · ${plan.cells.length} runs`;
   }
   const tdir = path.join(root, 'tables');
-  const tables = listFiles(tdir, '.csv');
+  const order = (f: string) => { const i = TABLE_ORDER.findIndex((p) => f.startsWith(p)); return i < 0 ? TABLE_ORDER.length : i; };
+  const tables = listFiles(tdir, '.csv').sort((a, b) => order(a) - order(b) || a.localeCompare(b));
   if (tables.length) {
     parts.push('<h2>Tables</h2>');
     for (const t of tables) {

@@ -9,7 +9,7 @@ import {
   type AnomalyModel, type Dataset, type FeatureSpec, type Sample, type EpochRecord,
 } from '@unified-ad/core';
 import { loadDataset, extractFeatures } from '@unified-ad/datasets';
-import type { EvalResult, MetricValues } from '@unified-ad/eval';
+import type { EvaluationResult as EvalResult, MetricValues } from '@unified-ad/eval';
 import type { RunConfig } from './run-config';
 import { predictAll, type Predictions } from './predict';
 import { TestSet } from './testset';

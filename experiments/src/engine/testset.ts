@@ -1,6 +1,6 @@
 // The test side of a run: labels and ground-truth masks at the evaluation resolution, loaded once.
 import type { Dataset, Sample } from '@unified-ad/core';
-import { evaluate, type EvalResult, type ClassInput, type MetricName } from '@unified-ad/eval';
+import { evaluate, type EvaluationResult as EvalResult, type ClassInput, type MetricName } from '@unified-ad/eval';
 import type { EvalConfig } from './run-config';
 import type { Predictions } from './predict';
 

@@ -1,13 +1,12 @@
 // Shared pieces of the experiment definitions: method configs per budget, class lists, the method × setting ×
-// class × seed grid, and collecting per-class metrics from finished cells.
+// class × seed grid.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UserError, applyOverrides, listModels } from '@unified-ad/core';
 import { loadDataset } from '@unified-ad/datasets';
 import { CONFIG_DIR, mergeConfigs, shippedConfig, toRunConfig } from '../config-files';
 import type { RunConfig } from '../engine';
-import { makeCell, type Budget, type Cell, type CellResult, type PlanOptions } from '../grid/plan';
-import { stat, type Stat } from '../grid/stats';
+import { makeCell, type Budget, type Cell, type PlanOptions } from '../grid/plan';
 
 /** The shipped config of a method at a budget (`<method>-<budget>.yaml`), or the budget's base with the method's defaults. */
 export function methodRawConfig(method: string, budget: Budget): Record<string, unknown> {
@@ -68,44 +67,4 @@ export async function methodGrid(spec: GridSpec): Promise<Cell[]> {
     }
   }
   return cells;
-}
-
-/** per-class values of one metric, for each (method, setting, variant) and seed; separate cells are joined. */
-export type MetricIndex = Map<string, Map<number, Record<string, number>>>;
-
-export const indexKey = (method: string, setting: string, variant?: string) => [method, setting, variant ?? ''].join('|');
-
-export function indexMetric(results: CellResult[], metric: string): MetricIndex {
-  const idx: MetricIndex = new Map();
-  for (const r of results) {
-    const k = indexKey(r.cell.method, r.cell.setting, r.cell.variant);
-    if (!idx.has(k)) idx.set(k, new Map());
-    const bySeed = idx.get(k)!;
-    const per = bySeed.get(r.cell.seed) ?? {};
-    for (const [c, m] of Object.entries(r.result.per_class)) {
-      const v = (m as Record<string, number>)[metric];
-      if (v !== undefined && v !== null) per[c] = v;
-    }
-    bySeed.set(r.cell.seed, per);
-  }
-  return idx;
-}
-
-/** Over seeds: the class's value, or (class 'mean') the mean over classes of each seed. */
-export function classStat(idx: MetricIndex, key: string, cls: string): Stat | undefined {
-  const bySeed = idx.get(key);
-  if (!bySeed) return undefined;
-  const vals = [...bySeed.values()].map((per) => {
-    if (cls !== 'mean') return per[cls] ?? NaN;
-    const v = Object.values(per).filter((x) => Number.isFinite(x));
-    return v.length ? v.reduce((a, b) => a + b, 0) / v.length : NaN;
-  });
-  return stat(vals);
-}
-
-/** Class names in the order they appear in the results. */
-export function resultClasses(results: CellResult[]): string[] {
-  const out: string[] = [];
-  for (const r of results) for (const c of Object.keys(r.result.per_class)) if (!out.includes(c)) out.push(c);
-  return out;
 }
