@@ -1,5 +1,6 @@
 // Seeded random numbers for everything random in the framework: data order, init, jitter, dropout.
 // xoshiro128** with splitmix32 seeding; its whole state is four uint32s, saved in checkpoints.
+import { tf } from './engine';
 import { statelessNormal, statelessUniform } from './native-random';
 
 export type RngState = [number, number, number, number];
@@ -108,20 +109,16 @@ export class Rng {
 
   /** Float32 tensor of N(mean, std²) samples drawn from this generator. */
   normalTensor(shape: number[], mean = 0, std = 1): import('@tensorflow/tfjs-node').Tensor {
-    const z = statelessNormal(shape, this.seed());
-    if (mean === 0 && std === 1) return z;
-    const out = z.mul(std).add(mean);
-    z.dispose();
-    return out;
+    const seed = this.seed();
+    if (mean === 0 && std === 1) return statelessNormal(shape, seed);
+    return tf.tidy(() => statelessNormal(shape, seed).mul(std).add(mean));
   }
 
   /** Float32 tensor of U[lo, hi) samples drawn from this generator. */
   uniformTensor(shape: number[], lo = 0, hi = 1): import('@tensorflow/tfjs-node').Tensor {
-    const u = statelessUniform(shape, this.seed());
-    if (lo === 0 && hi === 1) return u;
-    const out = u.mul(hi - lo).add(lo);
-    u.dispose();
-    return out;
+    const seed = this.seed();
+    if (lo === 0 && hi === 1) return statelessUniform(shape, seed);
+    return tf.tidy(() => statelessUniform(shape, seed).mul(hi - lo).add(lo));
   }
 }
 

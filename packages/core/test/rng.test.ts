@@ -45,3 +45,17 @@ describe('Rng', () => {
     expect(tf.getBackend()).toBe('tensorflow');
   });
 });
+
+describe('Rng tensors', () => {
+  it('scaled draws leave no intermediate tensors behind', () => {
+    const r = new Rng(9);
+    const before = tf.memory().numTensors;
+    const a = r.normalTensor([3, 3], 2, 5), b = r.uniformTensor([3, 3], -1, 1);
+    expect(tf.memory().numTensors).toBe(before + 2);
+    const u = b.dataSync();
+    expect(Math.min(...u)).toBeGreaterThanOrEqual(-1);
+    expect(Math.max(...u)).toBeLessThan(1);
+    a.dispose(); b.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});

@@ -4,7 +4,7 @@
 // output `expanded_conv_6/expand/relu6` (28×28×192).
 import * as fs from 'node:fs';
 import type { Tensor2D, Tensor4D } from '@tensorflow/tfjs-node';
-import { tf, engineInfo } from '../engine';
+import { engineInfo } from '../engine';
 import { UserError } from '../errors';
 import { cacheDir } from '../paths';
 import { checkImages, normalizeInput } from './normalize';
