@@ -35,6 +35,8 @@ export interface RunResult {
   mean: MetricValues;
   /** parameters of all models of the run (separate: the sum over the per-class models) */
   parameters_total: number;
+  /** float32 memory of those parameters / statistics in MB (the paper's memory argument for the unified model) */
+  weights_mb_total: number;
   models: number;
   groups: GroupResult[];
   feature_spec: FeatureSpec;
@@ -174,7 +176,9 @@ export async function runExperiment(cfg: RunConfig, opts: RunOptions = {}): Prom
   for (const r of results) for (const c of r.classes) per_class[c] = r.eval.per_class[c];
   const result: RunResult = {
     name: cfg.name, method: entry.name, setting: cfg.setting, seed: cfg.seed, per_class, mean: meanOf(per_class),
-    parameters_total: results.reduce((a, r) => a + r.parameters, 0), models: results.length, groups: results,
+    parameters_total: results.reduce((a, r) => a + r.parameters, 0),
+    weights_mb_total: (results.reduce((a, r) => a + r.parameters, 0) * 4) / 2 ** 20,
+    models: results.length, groups: results,
     feature_spec: spec, seconds: (Date.now() - t0) / 1000,
   };
   if (outDir) writeFileAtomic(path.join(outDir, 'results.json'), JSON.stringify(result, null, 2));

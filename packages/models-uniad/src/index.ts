@@ -4,6 +4,7 @@ import { UniAD } from './model';
 
 export * from './config';
 export * from './model';
+export * from './bench';
 
 registerModel<UniADConfig>({
   name: 'uniad',
