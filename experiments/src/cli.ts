@@ -193,14 +193,23 @@ export function buildProgram(): Command {
       out(r.summary ?? '');
       const report = writeReport(dir);
       out(`outputs: ${dir}\nreport:  ${report}`);
-      out(
-        sharedPath('data')
-          ? 'Real data found (../shared): run the real benchmark with\n  npx uniad experiment run real-benchmark --budget cpu'
-          : 'With MVTec AD on disk: npx uniad experiment run table1 --budget paper --root <mvtec-ad folder>',
-      );
+      out(nextSteps(!!sharedPath('data'), !!sharedPath('weights')));
     });
 
   return program;
+}
+
+/** What to run after the demo, depending on what this machine has. */
+export function nextSteps(sharedData: boolean, sharedWeights: boolean): string {
+  const lines = ['Next:'];
+  if (sharedData) lines.push('  real data found (../shared): npx uniad experiment run real-benchmark --budget cpu');
+  else lines.push('  real data: put MVTec AD bottle + Magnetic Tile under ../shared/data (or set UNIFIED_AD_SHARED), then', '    npx uniad experiment run real-benchmark --budget cpu');
+  lines.push(
+    '  full MVTec AD on disk: npx uniad experiment run table1 --budget paper --root <mvtec-ad folder>',
+    "  your own images (MVTec layout): npx uniad train --config uniad-cpu 'data={type: mvtec, root: <folder>}'",
+    `  ${sharedWeights ? 'other' : 'your own'} MobileNetV2 weights: add backbone.path=<file.tflite> to any of these`,
+  );
+  return lines.join('\n');
 }
 
 /** Runs the CLI; resolves to the exit code. */
