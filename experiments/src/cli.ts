@@ -148,6 +148,7 @@ export function buildProgram(): Command {
     .option('--methods <list>', 'comma-separated methods (default: every registered method, or the experiment\'s)', list)
     .option('--classes <list>', 'comma-separated classes (default: all of the dataset)', list)
     .option('--set <key=value...>', 'config overrides applied to every run, e.g. --set train.epochs=5')
+    .addHelpText('after', `\nExperiments:\n${EXPERIMENTS.map((e) => `  ${e.name.padEnd(15)} ${e.description}`).join('\n')}\n\nA finished run whose config is unchanged is reused, so rerunning continues an interrupted experiment.`)
     .action(async (name: string, o: { budget: Budget; seeds: number; shard?: string; out?: string; root?: string; dataset?: string; methods?: string[]; classes?: string[]; set?: string[] }) => {
       const shard = o.shard ? parseShard(o.shard) : null;
       const options: PlanOptions = { budget: o.budget, seeds: o.seeds };
