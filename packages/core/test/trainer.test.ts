@@ -70,6 +70,16 @@ describe('trainer', () => {
     model.dispose(); feats.dispose();
   });
 
+  it('a whole train() call and the model leave no tensors behind once disposed', async () => {
+    const feats = structuredFeatures(8, 4, 8, 5);
+    const before = tf.memory().numTensors;
+    const model = new TinyMlp(8, 16, new Rng(2));
+    await train({ model, features: feats, config: cfg({ epochs: 2, evalEvery: 0 }) });
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    feats.dispose();
+  });
+
   it('detects a corrupted checkpoint with a clear error', async () => {
     const feats = structuredFeatures(4, 4, 8, 4);
     const model = new TinyMlp(8, 16, new Rng(1));

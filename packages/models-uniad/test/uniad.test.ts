@@ -100,6 +100,12 @@ describe('UniAD model', () => {
     m1.dispose(); m2.dispose(); x.dispose();
   });
 
+  it('dispose() releases every tensor the model made', () => {
+    const before = tf.memory().numTensors;
+    for (const query of ['layerwise', 'shared', 'first', 'none'] as const) new UniAD(small({ query }), 12, 6, new Rng(0)).dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('is registered and validates its config strictly', () => {
     const m = createModel('uniad', { hiddenDim: 32, heads: 4, encoderLayers: 1, decoderLayers: 1, ffnDim: 32, neighborMask: { size: 3 } }, { inChannels: 8, gridSize: 4, rng: new Rng(0) });
     expect(m.kind).toBe('trainable');

@@ -27,8 +27,8 @@ export class AdamW {
   constructor(readonly vars: Map<string, Variable>, readonly cfg: AdamWConfig) {
     this.lr = cfg.lr;
     for (const [name, p] of vars) {
-      this.m.set(name, tf.variable(tf.zerosLike(p), false));
-      this.v.set(name, tf.variable(tf.zerosLike(p), false));
+      this.m.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
+      this.v.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
     }
   }
 

@@ -15,7 +15,9 @@ import { decodeFloat16, encodeFloat16 } from './float16';
 export type CacheDtype = 'float32' | 'float16';
 
 const MAGIC = 0x46444155; // 'UADF' little-endian
-const VERSION = 1;
+// Bump when the entry format OR any backbone's numerics change (e.g. a new graph executor), so stale
+// features are never reused under an unchanged key. 2: embedded MobileNetV2 compiled to a native graph.
+const VERSION = 2;
 export const HEADER_BYTES = 64;
 const DTYPE_CODE: Record<CacheDtype, number> = { float32: 1, float16: 2 };
 

@@ -1,0 +1,57 @@
+// Paper-format tables (unified / separate per cell) from finished run folders of any grids, e.g. grids run
+// separately per method:  npx ts-node experiments/scripts/collect-tables.ts <out-dir> <grid-or-cell-dir> ...
+// A cell counts when its results.json exists; unfinished cells are listed and left out.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { UserError, writeFileAtomic } from '@unified-ad/core';
+import { buildResultTable, tableToCsv, tableToMarkdown, type MetricName } from '@unified-ad/eval';
+
+interface CellRun { method: string; setting: 'unified' | 'separate'; seed: number; per_class: Record<string, Record<string, number>>; parameters_total: number; seconds: number }
+
+function cellDirs(dir: string): string[] {
+  if (fs.existsSync(path.join(dir, 'config.yaml'))) return [dir];
+  const cells = path.join(dir, 'cells');
+  return fs.existsSync(cells) ? fs.readdirSync(cells).sort().map((c) => path.join(cells, c)) : [];
+}
+
+function main(argv: string[]): void {
+  const [out, ...dirs] = argv;
+  if (!out || !dirs.length) throw new UserError('usage: collect-tables.ts <out-dir> <grid-or-cell-dir> ...');
+  const runs: CellRun[] = [];
+  const unfinished: string[] = [];
+  for (const d of dirs.flatMap(cellDirs)) {
+    const f = path.join(d, 'results.json');
+    if (!fs.existsSync(f)) { unfinished.push(path.basename(d)); continue; }
+    runs.push(JSON.parse(fs.readFileSync(f, 'utf8')));
+  }
+  if (!runs.length) throw new UserError('no finished runs (results.json) in the given folders');
+  // separate runs of one method/seed are one column entry: join their classes
+  const joined = new Map<string, CellRun>();
+  for (const r of runs) {
+    const k = `${r.method}|${r.setting}|${r.seed}`;
+    const j = joined.get(k);
+    if (j) { Object.assign(j.per_class, r.per_class); j.parameters_total += r.parameters_total; j.seconds += r.seconds; }
+    else joined.set(k, { ...r, per_class: { ...r.per_class } });
+  }
+  const all = [...joined.values()];
+  const methods = [...new Set(all.map((r) => r.method))].sort((a, b) => (a === 'uniad' ? 1 : b === 'uniad' ? -1 : a.localeCompare(b)));
+  fs.mkdirSync(out, { recursive: true });
+  let md = '';
+  for (const [metric, title] of [['i_auroc', 'Image AUROC (%)'], ['p_auroc', 'Pixel AUROC (%)']] as [MetricName, string][]) {
+    const t = buildResultTable(all, { metric, methods, digits: 2 });
+    writeFileAtomic(path.join(out, `${metric}.csv`), tableToCsv(t));
+    md += tableToMarkdown(t, `${title}, unified / separate`) + '\n\n';
+  }
+  md += '| method | setting | parameters (all models) | wall time (s) |\n|---|---|---|---|\n';
+  for (const r of all) md += `| ${r.method} | ${r.setting} | ${r.parameters_total.toLocaleString('en-US')} | ${r.seconds.toFixed(0)} |\n`;
+  if (unfinished.length) md += `\nNot finished (left out): ${unfinished.join(', ')}\n`;
+  writeFileAtomic(path.join(out, 'tables.md'), md);
+  process.stdout.write(md);
+}
+
+try {
+  main(process.argv.slice(2));
+} catch (e) {
+  process.stderr.write(e instanceof UserError ? `error: ${e.message}\n` : `${(e as Error).stack}\n`);
+  process.exit(1);
+}
