@@ -89,9 +89,15 @@ export function requireNativeEngine(): void {
 export function matmulGflops(n = 1024, reps = 10): number {
   const a = tf.randomNormal([n, n], 0, 1, 'float32', 1);
   const b = tf.randomNormal([n, n], 0, 1, 'float32', 2);
-  for (let i = 0; i < 2; i++) tf.tidy(() => tf.matMul(a, b).dataSync());
+  // (never return a TypedArray from tf.tidy: tidy walks it element by element)
+  const once = () => {
+    const c = tf.matMul(a, b);
+    c.dataSync();
+    c.dispose();
+  };
+  for (let i = 0; i < 2; i++) once();
   const t0 = process.hrtime.bigint();
-  for (let i = 0; i < reps; i++) tf.tidy(() => tf.matMul(a, b).dataSync());
+  for (let i = 0; i < reps; i++) once();
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
   a.dispose();
   b.dispose();

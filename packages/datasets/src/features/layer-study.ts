@@ -93,7 +93,9 @@ function knnMaps(train: Tensor4D, test: Tensor4D): Float32Array {
 
 function evaluate(maps: Float32Array, n: number, labels: number[], masks: Uint8Array[]) {
   const img = Array.from({ length: n }, (_, i) => Math.max(...maps.subarray(i * GRID * GRID, (i + 1) * GRID * GRID)));
-  const up = tf.tidy(() => tf.image.resizeBilinear(tf.tensor4d(maps, [n, GRID, GRID, 1]), [SIZE, SIZE], true).dataSync() as Float32Array);
+  const upT = tf.tidy(() => tf.image.resizeBilinear(tf.tensor4d(maps, [n, GRID, GRID, 1]), [SIZE, SIZE], true));
+  const up = upT.dataSync() as Float32Array;
+  upT.dispose();
   return { image: auroc(img, labels), pixel: auroc(up, concat(masks.map((m) => Float32Array.from(m)))) };
 }
 
