@@ -146,6 +146,17 @@ export async function extractFeatures(dataset: Dataset, samples: Sample[], spec:
   };
 
   try {
+    /** copies a cached entry into row `index`; false on a miss */
+    const readCached = (key: string, index: number): boolean => {
+      const hit = out ? cache.get(key, slot(index)) : cache.get(key);
+      if (!hit) return false;
+      if (!out) {
+        ensureOut(hit.channels);
+        slot(index).set(hit.data);
+      }
+      bar.tick(1);
+      return true;
+    };
     const partsJson = JSON.stringify(keyParts);
     for (let i = 0; i < n; i += batchSize) {
       const chunk = samples.slice(i, i + batchSize);
@@ -155,17 +166,7 @@ export async function extractFeatures(dataset: Dataset, samples: Sample[], spec:
       const need: number[] = [];
       for (const [k, key] of known.entries()) {
         const index = i + k;
-        if (key) {
-          const hit = out ? cache.get(key, slot(index)) : cache.get(key);
-          if (hit) {
-            if (!out) {
-              ensureOut(hit.channels);
-              slot(index).set(hit.data);
-            }
-            bar.tick(1);
-            continue;
-          }
-        }
+        if (key && readCached(key, index)) continue;
         need.push(k);
       }
       const images = await Promise.all(need.map((k) => dataset.loadImage(chunk[k], spec.inputSize)));
@@ -177,17 +178,7 @@ export async function extractFeatures(dataset: Dataset, samples: Sample[], spec:
         }
         const key = featureKey(pixels, keyParts);
         if (memo[k]) KEY_MEMO.set(memo[k]!, key);
-        if (useCache) {
-          const hit = out ? cache.get(key, slot(index)) : cache.get(key);
-          if (hit) {
-            if (!out) {
-              ensureOut(hit.channels);
-              slot(index).set(hit.data);
-            }
-            bar.tick(1);
-            continue;
-          }
-        }
+        if (useCache && readCached(key, index)) continue;
         pending.push({ index, pixels, key });
         if (pending.length >= batchSize) await flush();
       }
