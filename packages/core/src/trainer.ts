@@ -119,14 +119,54 @@ export function restoreCheckpoint(file: string, vars: Map<string, Variable>, opt
   return ck.meta;
 }
 
+/**
+ * One optimisation step: loss and gradients of the model's variables, clipping by global norm (null = off),
+ * AdamW update. Returns [loss, pre-clip gradient norm] as tensors (call inside tf.tidy).
+ */
+export function makeTrainStep(model: Reconstructor, opt: AdamW, clipNorm: number | null): (batch: Tensor4D, rng: Rng) => [Tensor, Tensor] {
+  const vars = model.namedVariables();
+  const varList = [...vars.values()];
+  const nameOf = new Map(varList.map((v, i) => [v.name, [...vars.keys()][i]]));
+  return (batch, rng) => {
+    const { value, grads } = tf.variableGrads(() => model.loss(batch, rng) as Scalar, varList);
+    let g = new Map<string, Tensor>();
+    for (const [k, t] of Object.entries(grads)) g.set(nameOf.get(k)!, t);
+    let gnorm: Tensor = tf.scalar(0);
+    if (clipNorm) ({ grads: g, norm: gnorm } = clipByGlobalNorm(g, clipNorm));
+    opt.apply(g);
+    return [value, gnorm];
+  };
+}
+
+/** Mean ms of a paper-style training step (AdamW, clipping 0.1) and of an inference batch of `x`. */
+export function benchReconstructor(model: Reconstructor, x: Tensor4D, steps: number, warmup = 1): { trainMs: number; inferMs: number } {
+  const rng = new Rng(0);
+  const opt = new AdamW(model.namedVariables(), { lr: 1e-4, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-4 });
+  const step = makeTrainStep(model, opt, 0.1);
+  const time = (f: () => void, n: number) => {
+    for (let i = 0; i < warmup; i++) f();
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) f();
+    return Number(process.hrtime.bigint() - t0) / 1e6 / n;
+  };
+  const readAndDispose = (t: Tensor) => { t.dataSync(); t.dispose(); };
+  const trainMs = time(() => {
+    const [loss, norm] = tf.tidy(() => step(x, rng));
+    readAndDispose(loss);
+    norm.dispose();
+  }, steps);
+  const inferMs = time(() => readAndDispose(model.predict(x).maps), steps * 2);
+  opt.dispose();
+  return { trainMs, inferMs };
+}
+
 export async function train(opts: TrainOptions): Promise<TrainResult> {
   const { model, features, config: cfg } = opts;
   const n = features.shape[0];
   if (n === 0) throw new UserError('no training features (empty training set)');
   const vars = model.namedVariables();
-  const varList = [...vars.values()];
-  const nameOf = new Map(varList.map((v, i) => [v.name, [...vars.keys()][i]]));
   const opt = new AdamW(vars, { lr: cfg.lr, betas: cfg.betas as [number, number], eps: cfg.eps, weightDecay: cfg.weightDecay });
+  const trainStep = makeTrainStep(model, opt, cfg.clipNorm);
   let rng = new Rng(cfg.seed);
   let startEpoch = 0;
   let best: { epoch: number; value: number } | null = null;
@@ -181,16 +221,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         if (interrupted) break;
         const ts = process.hrtime.bigint();
         const idx = perm.slice(s * cfg.batchSize, (s + 1) * cfg.batchSize);
-        const [loss, norm] = tf.tidy(() => {
-          const batch = tf.gather(features, tf.tensor1d(idx, 'int32')) as Tensor4D;
-          const { value, grads } = tf.variableGrads(() => model.loss(batch, rng) as Scalar, varList);
-          let g = new Map<string, Tensor>();
-          for (const [k, t] of Object.entries(grads)) g.set(nameOf.get(k)!, t);
-          let gnorm: Tensor = tf.scalar(0);
-          if (cfg.clipNorm) ({ grads: g, norm: gnorm } = clipByGlobalNorm(g, cfg.clipNorm));
-          opt.apply(g);
-          return [value, gnorm];
-        });
+        const [loss, norm] = tf.tidy(() => trainStep(tf.gather(features, tf.tensor1d(idx, 'int32')) as Tensor4D, rng));
         const ls = lossSum.add(loss), ns = normSum.add(norm);
         lossSum.dispose(); normSum.dispose(); loss.dispose(); norm.dispose();
         lossSum = ls; normSum = ns;

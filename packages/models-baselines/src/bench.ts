@@ -3,8 +3,8 @@
 // PaDiM on a bottle-sized training set (209 × 28×28 × 152 channels, 100 kept); PatchCore on
 // 209 × 28×28 × 128 with a 1 % coreset. Random features: PatchCore's coreset is at its slowest there
 // (no redundancy among patches).
-import type { Scalar, Tensor, Tensor4D } from '@tensorflow/tfjs-node';
-import { tf, Rng, AdamW, clipByGlobalNorm, createModel, type Reconstructor, type StatisticalModel } from '@unified-ad/core';
+import type { Tensor4D } from '@tensorflow/tfjs-node';
+import { tf, Rng, benchReconstructor, createModel, type Reconstructor, type StatisticalModel } from '@unified-ad/core';
 import './reconstructors/mlp';
 import './reconstructors/cnn';
 import './reconstructors/transformer';
@@ -20,33 +20,13 @@ function timeMs(f: () => void, n: number, warmup = 1): number {
   return Number(process.hrtime.bigint() - t0) / 1e6 / n;
 }
 
-function benchReconstructor(name: string, steps: number): Record<string, number> {
+function benchTrainable(name: string, steps: number): Record<string, number> {
   const rng = new Rng(0);
   const model = createModel(name, {}, { inChannels: 272, gridSize: 14, rng }) as Reconstructor;
-  const vars = model.namedVariables();
-  const varList = [...vars.values()];
-  const names = new Map(varList.map((v, i) => [v.name, [...vars.keys()][i]]));
-  const opt = new AdamW(vars, { lr: 1e-4, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-4 });
   const x = rng.normalTensor([8, 14, 14, 272]) as Tensor4D;
-  const step = () => {
-    const loss = tf.tidy(() => {
-      const { value, grads } = tf.variableGrads(() => model.loss(x, rng) as Scalar, varList);
-      const g = new Map<string, Tensor>(Object.entries(grads).map(([k, t]) => [names.get(k)!, t]));
-      opt.apply(clipByGlobalNorm(g, 0.1).grads);
-      return value;
-    });
-    loss.dataSync();
-    loss.dispose();
-  };
-  const trainMs = timeMs(step, steps);
-  const inferMs = timeMs(() => {
-    const p = model.predict(x);
-    p.maps.dataSync();
-    p.maps.dispose();
-  }, steps * 2);
+  const { trainMs, inferMs } = benchReconstructor(model, x, steps);
   const params = model.parameterCount();
   x.dispose();
-  opt.dispose();
   model.dispose();
   return { [`${name}_train_step_b8_ms`]: round(trainMs), [`${name}_infer_b8_ms`]: round(inferMs), [`${name}_params_c272`]: params };
 }
@@ -73,7 +53,7 @@ async function benchStatistical(name: 'padim' | 'patchcore', channels: number): 
 export async function benchBaselines(opts: { steps?: number } = {}): Promise<Record<string, number>> {
   const steps = opts.steps ?? 3;
   const out: Record<string, number> = {};
-  for (const name of ['mlp', 'cnn', 'transformer']) Object.assign(out, benchReconstructor(name, steps));
+  for (const name of ['mlp', 'cnn', 'transformer']) Object.assign(out, benchTrainable(name, steps));
   Object.assign(out, await benchStatistical('padim', 152));
   Object.assign(out, await benchStatistical('patchcore', 128));
   return out;
