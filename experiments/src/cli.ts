@@ -36,6 +36,11 @@ function number(v: string): number {
 }
 
 const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
+const settingsList = (v: string): ('unified' | 'separate')[] => {
+  const s = list(v);
+  for (const x of s) if (x !== 'unified' && x !== 'separate') throw new UserError(`--settings: '${x}' is not a setting (unified, separate)`);
+  return s as ('unified' | 'separate')[];
+};
 
 /** Default folder of an experiment's outputs (table1 and table2 share one, since they are the same grid). */
 export function defaultExperimentDir(name: string, budget: Budget, shard?: { index: number; count: number } | null): string {
@@ -147,15 +152,17 @@ export function buildProgram(): Command {
     .option('--dataset <kind>', 'semantic: cifar10 | mnist | fashion-mnist (default: detected from --root)')
     .option('--methods <list>', 'comma-separated methods (default: every registered method, or the experiment\'s)', list)
     .option('--classes <list>', 'comma-separated classes (default: all of the dataset)', list)
+    .option('--settings <list>', 'comma-separated settings: unified, separate (default: the experiment\'s)', settingsList)
     .option('--set <key=value...>', 'config overrides applied to every run, e.g. --set train.epochs=5')
     .addHelpText('after', `\nExperiments:\n${EXPERIMENTS.map((e) => `  ${e.name.padEnd(15)} ${e.description}`).join('\n')}\n\nA finished run whose config is unchanged is reused, so rerunning continues an interrupted experiment.`)
-    .action(async (name: string, o: { budget: Budget; seeds: number; shard?: string; out?: string; root?: string; dataset?: string; methods?: string[]; classes?: string[]; set?: string[] }) => {
+    .action(async (name: string, o: { budget: Budget; seeds: number; shard?: string; out?: string; root?: string; dataset?: string; methods?: string[]; classes?: string[]; settings?: ('unified' | 'separate')[]; set?: string[] }) => {
       const shard = o.shard ? parseShard(o.shard) : null;
       const options: PlanOptions = { budget: o.budget, seeds: o.seeds };
       if (o.root) options.root = path.resolve(o.root);
       if (o.dataset) options.dataset = o.dataset;
       if (o.methods) options.methods = o.methods;
       if (o.classes) options.classes = o.classes;
+      if (o.settings) options.settings = o.settings;
       if (o.set) options.overrides = o.set;
       const dir = path.resolve(o.out ?? defaultExperimentDir(name, o.budget, shard));
       const r = await runGrid(getExperiment(name), options, { outDir: dir, shard, log: err });

@@ -55,7 +55,7 @@ export async function methodGrid(spec: GridSpec): Promise<Cell[]> {
     if (spec.edit) raw = spec.edit(raw, method);
     const base = finishConfig(raw, options, `${method}-${options.budget}`);
     const classes = await configClasses(base, options.classes);
-    for (const setting of spec.settings) {
+    for (const setting of spec.settings.filter((x) => !options.settings?.length || options.settings.includes(x))) {
       const groups = setting === 'unified' ? [{ group: 'all', classes }] : classes.map((c) => ({ group: c, classes: [c] }));
       for (let k = 0; k < options.seeds; k++) {
         for (const g of groups) {

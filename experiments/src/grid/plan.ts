@@ -30,6 +30,8 @@ export interface PlanOptions {
   methods?: string[];
   /** restrict to these classes */
   classes?: string[];
+  /** restrict to these settings (unified, separate) */
+  settings?: ('unified' | 'separate')[];
   /** dataset format where an experiment accepts several (semantic: cifar10, mnist, fashion-mnist) */
   dataset?: string;
   /** extra key=value overrides applied to every cell's config */

@@ -4,26 +4,30 @@
 import type { Tensor } from '@tensorflow/tfjs-node';
 import { tf, engineInfo } from './engine';
 
+type Attr = { name: string; type: number; value: unknown };
 type NativeBackend = {
-  binding: { TF_ATTR_TYPE: number; TF_FLOAT: number; TF_INT32: number };
-  executeSingleOutput(name: string, attrs: { name: string; type: number; value: number }[], inputs: Tensor[]): Tensor;
+  binding: { TF_ATTR_TYPE: number; TF_ATTR_BOOL: number; TF_FLOAT: number; TF_INT32: number };
+  executeSingleOutput(name: string, attrs: Attr[], inputs: Tensor[]): Tensor;
 };
+const TF_UINT8 = 4;
 
-function native(op: 'StatelessRandomUniform' | 'StatelessRandomNormal', shape: number[], seed: number): Tensor {
-  const be = tf.backend() as unknown as NativeBackend;
-  const b = be.binding;
+function be(): NativeBackend {
+  return tf.backend() as unknown as NativeBackend;
+}
+const type = (name: string, value: number): Attr => ({ name, type: be().binding.TF_ATTR_TYPE, value });
+
+function native(op: 'StatelessRandomUniform' | 'StatelessRandomNormal' | 'StatelessRandomUniformFullInt', shape: number[], seed: number): Tensor {
+  const b = be().binding;
   return tf.tidy(() => {
     const shapeT = tf.tensor1d(shape, 'int32');
     const seedT = tf.tensor1d([seed & 0x7fffffff, (seed * 2654435761) & 0x7fffffff], 'int32');
-    return be.executeSingleOutput(op, [
-      { name: 'dtype', type: b.TF_ATTR_TYPE, value: b.TF_FLOAT },
-      { name: 'T', type: b.TF_ATTR_TYPE, value: b.TF_INT32 },
-      { name: 'Tseed', type: b.TF_ATTR_TYPE, value: b.TF_INT32 },
-    ], [shapeT, seedT]);
+    return be().executeSingleOutput(op, [type('dtype', op === 'StatelessRandomUniformFullInt' ? b.TF_INT32 : b.TF_FLOAT), type('T', b.TF_INT32), type('Tseed', b.TF_INT32)], [shapeT, seedT]);
   });
 }
 
 const isNative = () => engineInfo.backend === 'tensorflow' && tf.getBackend() === 'tensorflow';
+/** byte masks for dropout (UNIFIED_AD_GENERIC_OPS=1: one float per element, compared with the rate) */
+const byteMasks = () => isNative() && process.env.UNIFIED_AD_GENERIC_OPS !== '1';
 
 /** U[0, 1) float32 tensor, deterministic in `seed`. */
 export function statelessUniform(shape: number[], seed: number): Tensor {
@@ -35,10 +39,38 @@ export function statelessNormal(shape: number[], seed: number): Tensor {
   return isNative() ? native('StatelessRandomNormal', shape, seed) : tf.randomNormal(shape, 0, 1, 'float32', seed);
 }
 
-/** Inverted dropout with a native random mask: x · 1[u ≥ rate] / (1 − rate). */
-export function nativeDropout(x: Tensor, rate: number, seed: number): Tensor {
+/**
+ * The dropout rate actually applied: on the native engine a drop is decided by one random byte per element, so the
+ * rate is rounded to a multiple of 1/256 (0.1 → 26/256 = 0.1016). Four times fewer random numbers than a float
+ * per element: TensorFlow's Philox kernel, not the arithmetic, was the cost of dropout in a UniAD step.
+ */
+export function effectiveDropoutRate(rate: number): number {
+  return byteMasks() ? Math.round(rate * 256) / 256 : rate;
+}
+
+const byteThresholds = new Map<number, Tensor>();
+/** Bernoulli keep mask (bool, P(keep) = 1 − effectiveDropoutRate(rate)), deterministic in `seed`. */
+export function keepMask(shape: number[], rate: number, seed: number): Tensor {
+  if (!byteMasks()) return tf.tidy(() => statelessUniform(shape, seed).greaterEqual(rate));
+  const t = Math.round(rate * 256);
+  let thr = byteThresholds.get(t);
+  if (!thr) {
+    thr = tf.keep(be().executeSingleOutput('Cast', [type('SrcT', be().binding.TF_INT32), type('DstT', TF_UINT8), { name: 'Truncate', type: be().binding.TF_ATTR_BOOL, value: false }], [tf.scalar(t, 'int32')]));
+    byteThresholds.set(t, thr);
+  }
+  const threshold = thr;
   return tf.tidy(() => {
-    const keep = statelessUniform(x.shape, seed).greaterEqual(rate);
-    return x.mul(keep.cast('float32').mul(1 / (1 - rate)));
+    const n = shape.reduce((a, b) => a * b, 1);
+    const words = native('StatelessRandomUniformFullInt', [Math.ceil(n / 4)], seed);
+    // uint8 handles pass only through native ops with explicit attributes (tfjs labels them int32)
+    const bytes = be().executeSingleOutput('Bitcast', [type('T', be().binding.TF_INT32), type('type', TF_UINT8)], [words]);
+    let keep = be().executeSingleOutput('GreaterEqual', [type('T', TF_UINT8)], [bytes, threshold]).reshape([-1]);
+    if (keep.shape[0] !== n) keep = keep.slice(0, n);
+    return keep.reshape(shape);
   });
+}
+
+/** Inverted dropout: x · 1[keep] / (1 − rate), rate as effectiveDropoutRate. */
+export function nativeDropout(x: Tensor, rate: number, seed: number): Tensor {
+  return tf.tidy(() => x.mul(keepMask(x.shape, rate, seed).cast('float32')).mul(1 / (1 - effectiveDropoutRate(rate))));
 }

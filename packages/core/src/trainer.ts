@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { tf } from './engine';
 import { Rng, type RngState } from './rng';
 import type { Reconstructor } from './types';
-import { AdamW, clipByGlobalNorm, stepLR } from './optim/adamw';
+import { AdamW, stepLR } from './optim/adamw';
 import { loadCheckpoint, saveCheckpoint, type CheckpointTensor } from './checkpoint';
 import { TensorBoardWriter } from './tensorboard';
 import { progress } from './progress';
@@ -28,6 +28,9 @@ export const TrainConfigSchema = z
     clipNorm: z.number().positive().nullable().default(0.1),
     /** evaluate every k epochs (and after the last); 0 = never */
     evalEvery: z.number().int().min(0).default(10),
+    /** time budget: stop (and evaluate) after the first epoch that ends past this many minutes of training and
+     * evaluation, counted over resumes; null = run all epochs. The LR schedule still follows `epochs`. */
+    maxMinutes: z.number().positive().nullable().default(null),
     /** metric (dotted path into the evaluation result) that picks the best checkpoint; higher is better */
     bestKey: z.string().default('mean.p_auroc'),
     seed: z.number().int().default(133),
@@ -63,6 +66,8 @@ export interface EpochRecord {
   grad_norm: number;
   lr: number;
   time_s: number;
+  /** wall seconds since the start of training (training and evaluation, over resumes) at the end of this epoch */
+  elapsed_s?: number;
   eval?: EvalResult;
 }
 
@@ -129,12 +134,9 @@ export function makeTrainStep(model: Reconstructor, opt: AdamW, clipNorm: number
   const nameOf = new Map(varList.map((v, i) => [v.name, [...vars.keys()][i]]));
   return (batch, rng) => {
     const { value, grads } = tf.variableGrads(() => model.loss(batch, rng) as Scalar, varList);
-    let g = new Map<string, Tensor>();
+    const g = new Map<string, Tensor>();
     for (const [k, t] of Object.entries(grads)) g.set(nameOf.get(k)!, t);
-    let gnorm: Tensor = tf.scalar(0);
-    if (clipNorm) ({ grads: g, norm: gnorm } = clipByGlobalNorm(g, clipNorm));
-    opt.apply(g);
-    return [value, gnorm];
+    return [value, opt.apply(g, clipNorm)];
   };
 }
 
@@ -236,7 +238,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       if (!Number.isFinite(meanLoss)) throw new UserError(`training diverged: loss is ${meanLoss} at epoch ${e + 1} (lower lr or check the features)`);
       const epoch = e + 1;
       const rec: EpochRecord = { epoch, step: epoch * stepsPerEpoch, train_loss: meanLoss, grad_norm: meanNorm, lr: opt.lr, time_s: (Date.now() - t0) / 1000 };
-      if (opts.evaluate && cfg.evalEvery > 0 && (epoch % cfg.evalEvery === 0 || epoch === cfg.epochs)) {
+      const before = history.length ? (history[history.length - 1].elapsed_s ?? 0) : 0;
+      const outOfTime = cfg.maxMinutes !== null && before + rec.time_s >= cfg.maxMinutes * 60;
+      if (opts.evaluate && cfg.evalEvery > 0 && (epoch % cfg.evalEvery === 0 || epoch === cfg.epochs || outOfTime)) {
         rec.eval = await opts.evaluate(epoch);
         const v = getPath(rec.eval, cfg.bestKey);
         if (v !== undefined && (best === null || v > best.value)) {
@@ -244,6 +248,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           if (ckDir) saveCheckpoint(path.join(ckDir, 'best.ckpt'), makeCheckpoint(vars, opt, { epoch, rng: rng.getState(), best, kind: 'best' }));
         }
       }
+      rec.elapsed_s = Math.round((before + (Date.now() - t0) / 1000) * 1000) / 1000;
       history.push(rec);
       finalLoss = meanLoss;
       epochsRun++;
@@ -255,6 +260,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       }
       if (ckDir) saveCheckpoint(path.join(ckDir, 'last.ckpt'), makeCheckpoint(vars, opt, { epoch, rng: rng.getState(), best, kind: 'last' }));
       opts.onEpoch?.(rec);
+      if (outOfTime) {
+        if (e + 1 < endEpoch) process.stderr.write(`${opts.label ?? 'train'}: time budget train.maxMinutes=${cfg.maxMinutes} reached after epoch ${epoch}\n`);
+        break;
+      }
     }
   } finally {
     bar.stop();

@@ -38,6 +38,21 @@ describe('trainer', () => {
     feats.dispose();
   });
 
+  it('train.maxMinutes stops after the epoch that crosses the budget, and evaluates that epoch', async () => {
+    const feats = structuredFeatures(16, 4, 8, 1);
+    const model = new TinyMlp(8, 16, new Rng(1));
+    // 3 ms of budget: the first epoch crosses it; evalEvery 5 would not evaluate epoch 1 otherwise
+    const res = await train({ model, features: feats, config: cfg({ maxMinutes: 0.00005, evalEvery: 5 }), evaluate: async () => ({ mean: { p_auroc: 0.7 } }) });
+    expect(res.history.map((r) => r.epoch)).toEqual([1]);
+    expect(res.history[0].eval).toEqual({ mean: { p_auroc: 0.7 } });
+    expect(res.history[0].elapsed_s).toBeGreaterThan(0);
+    const full = await train({ model, features: feats, config: cfg({ maxMinutes: null, epochs: 3 }) });
+    expect(full.history.map((r) => r.epoch)).toEqual([1, 2, 3]);
+    expect(full.history[2].elapsed_s).toBeGreaterThanOrEqual(full.history[1].elapsed_s!);
+    model.dispose();
+    feats.dispose();
+  });
+
   it('same seed gives identical weights; resume after an interruption continues to identical numbers', async () => {
     const feats = structuredFeatures(12, 4, 8, 2);
     const full = new TinyMlp(8, 16, new Rng(5));

@@ -3,7 +3,8 @@ import { tf } from '../engine';
 import type { Rng } from '../rng';
 import { Module } from './module';
 import { Linear, dropout } from './layers';
-import { statelessUniform } from '../native-random';
+import { effectiveDropoutRate, keepMask } from '../native-random';
+import { softmax } from './kernels';
 
 /**
  * Multi-head attention with PyTorch nn.MultiheadAttention semantics (separate q/k/v projections,
@@ -36,17 +37,17 @@ export class MultiHeadAttention extends Module {
   apply(query: Tensor, key: Tensor, value: Tensor, mask: Tensor | null, rng: Rng | null): Tensor {
     const [b, tq] = query.shape;
     const tk = key.shape[1]!;
-    const q = this.split(this.q.apply(query).mul(1 / Math.sqrt(this.headDim)), b!, tq!);
+    const q = this.split(this.q.apply(query, 'linear', 1 / Math.sqrt(this.headDim)), b!, tq!);
     const k = this.split(this.k.apply(key), b!, tk);
     const v = this.split(this.v.apply(value), b!, tk);
     let scores: Tensor = tf.matMul(q, k, false, true); // [B, H, Tq, Tk]
     if (mask) scores = scores.add(mask);
-    let attn = tf.softmax(scores, -1);
+    let attn = softmax(scores);
     let keepScale = 1;
     if (rng && this.attnDropout > 0) {
       // dropout on the attention weights; its 1/(1−p) rescaling is applied to the (smaller) context instead
-      attn = attn.mul(statelessUniform(attn.shape, rng.seed()).greaterEqual(this.attnDropout).cast('float32'));
-      keepScale = 1 / (1 - this.attnDropout);
+      attn = attn.mul(keepMask(attn.shape, this.attnDropout, rng.seed()).cast('float32'));
+      keepScale = 1 / (1 - effectiveDropoutRate(this.attnDropout));
     }
     let ctx = tf.matMul(attn as Tensor4D, v).transpose([0, 2, 1, 3]).reshape([b!, tq!, this.dim]);
     if (keepScale !== 1) ctx = ctx.mul(keepScale);

@@ -1,3 +1,4 @@
 export * from './module';
 export * from './layers';
 export * from './attention';
+export * from './kernels';

@@ -3,6 +3,7 @@ import { tf } from '../engine';
 import type { Rng } from '../rng';
 import { Module, xavierUniform } from './module';
 import { nativeDropout } from '../native-random';
+import { linear } from './kernels';
 
 /** y = x W + b over the last axis; W is [in, out] (xavier-uniform init, zero bias, as UniAD's initializer). */
 export class Linear extends Module {
@@ -14,10 +15,13 @@ export class Linear extends Module {
     this.bias = opts.bias === false ? null : this.addParam('bias', tf.zeros([outFeatures]));
   }
 
-  apply(x: Tensor, activation: 'linear' | 'relu' = 'linear'): Tensor {
+  /** `scale` multiplies the output, folded into W and b (a pass over the small weights, not over the output). */
+  apply(x: Tensor, activation: 'linear' | 'relu' = 'linear', scale = 1): Tensor {
     const shape = x.shape;
     const x2 = shape.length === 2 ? (x as Tensor) : x.reshape([-1, this.inFeatures]);
-    const y = tf.fused.matMul({ a: x2 as Tensor2D, b: this.weight as unknown as Tensor2D, bias: this.bias ?? undefined, activation });
+    const w = scale === 1 ? this.weight : this.weight.mul(scale);
+    const b = !this.bias || scale === 1 ? this.bias : this.bias.mul(scale);
+    const y = linear(x2 as Tensor2D, w, b, activation);
     return shape.length === 2 ? y : y.reshape([...shape.slice(0, -1), this.outFeatures]);
   }
 }

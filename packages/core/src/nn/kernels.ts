@@ -1,0 +1,101 @@
+// Fused building blocks on TensorFlow's own kernels. tfjs composes a biased linear layer, its ReLU gradient and
+// softmax out of generic broadcasting ops (a bias add is a broadcast Add, a bias gradient a Sum, a ReLU gradient
+// Greater + Fill + Select); the native engine has one kernel for each (MatMul, BiasAdd, BiasAddGrad, ReluGrad,
+// oneDNN's softmax), which a reconstruction transformer calls hundreds of times per step. Each function here has
+// the generic tfjs composition as its fallback on other backends, and the tests check both agree in value and
+// gradient. Set UNIFIED_AD_GENERIC_OPS=1 to force the generic path (to compare or to debug).
+import type { Tensor, Tensor2D } from '@tensorflow/tfjs-node';
+import { tf, engineInfo } from '../engine';
+
+type Attr = { name: string; type: number; value: unknown };
+type NativeBackend = {
+  binding: { TF_ATTR_TYPE: number; TF_ATTR_BOOL: number; TF_ATTR_STRING: number; TF_FLOAT: number };
+  executeSingleOutput(name: string, attrs: Attr[], inputs: Tensor[]): Tensor;
+};
+
+/** True when the fused native kernels are used (tfjs-node engine, not forced off). */
+export function nativeKernels(): boolean {
+  return engineInfo.backend === 'tensorflow' && tf.getBackend() === 'tensorflow' && process.env.UNIFIED_AD_GENERIC_OPS !== '1';
+}
+
+function be(): NativeBackend {
+  return tf.backend() as unknown as NativeBackend;
+}
+const T = (): Attr => ({ name: 'T', type: be().binding.TF_ATTR_TYPE, value: be().binding.TF_FLOAT });
+const bool = (name: string, value: boolean): Attr => ({ name, type: be().binding.TF_ATTR_BOOL, value });
+const NHWC = (): Attr => ({ name: 'data_format', type: be().binding.TF_ATTR_STRING, value: 'NHWC' });
+const run = (op: string, attrs: Attr[], inputs: Tensor[]): Tensor => be().executeSingleOutput(op, attrs, inputs);
+
+/** a·b with optional transposes (TF MatMul: no reshapes to a batch of one). */
+function matMul2d(a: Tensor, b: Tensor, ta: boolean, tb: boolean): Tensor {
+  return run('MatMul', [bool('transpose_a', ta), bool('transpose_b', tb), T()], [a, b]);
+}
+
+type Grad = (dy: Tensor, saved: Tensor[]) => Tensor[];
+type Custom = (...args: Tensor[]) => Tensor;
+function custom(forward: (inputs: Tensor[], save: (t: Tensor[]) => void) => { value: Tensor; gradFunc: Grad }): Custom {
+  // tf.customGrad passes the inputs then `save`; its typings only describe fixed arities
+  const f = tf.customGrad(((...args: unknown[]) => {
+    const save = args.pop() as (t: Tensor[]) => void;
+    return forward(args as Tensor[], save);
+  }) as never);
+  return f as unknown as Custom;
+}
+
+const linearFns = new Map<string, Custom>();
+function linearFn(hasBias: boolean, relu: boolean): Custom {
+  const key = `${hasBias}|${relu}`;
+  let f = linearFns.get(key);
+  if (f) return f;
+  f = custom(([x, w, b], save) => {
+    let y = matMul2d(x!, w!, false, false);
+    if (hasBias) y = run('BiasAdd', [T(), NHWC()], [y, b!]);
+    if (relu) y = run('Relu', [T()], [y]);
+    save(relu ? [x!, w!, y] : [x!, w!]);
+    return {
+      value: y,
+      gradFunc: (dy, [xs, ws, ys]) => {
+        const g = relu ? run('ReluGrad', [T()], [dy, ys!]) : dy;
+        const grads = [matMul2d(g, ws!, false, true), matMul2d(xs!, g, true, false)];
+        if (hasBias) grads.push(run('BiasAddGrad', [T(), NHWC()], [g]));
+        return grads;
+      },
+    };
+  });
+  linearFns.set(key, f);
+  return f;
+}
+
+/** y = x W (+ b) (then ReLU) for x [N, in], W [in, out], b [out]. */
+export function linear(x: Tensor2D, w: Tensor, b: Tensor | null, activation: 'linear' | 'relu' = 'linear'): Tensor2D {
+  if (!nativeKernels()) return tf.fused.matMul({ a: x, b: w as Tensor2D, bias: b ?? undefined, activation }) as Tensor2D;
+  const f = linearFn(b !== null, activation === 'relu');
+  return (b ? f(x, w, b) : f(x, w)) as unknown as Tensor2D;
+}
+
+let mklSoftmax: boolean | null = null;
+/** oneDNN's softmax kernel when this TensorFlow build has it (about 2× TF's Eigen softmax here), else TF's. */
+function nativeSoftmax(x: Tensor): Tensor {
+  if (mklSoftmax === null) {
+    try {
+      tf.tidy(() => run('_MklSoftmax', [T(), { name: '_kernel', type: be().binding.TF_ATTR_STRING, value: 'MklNameChangeOp' }], [tf.zeros([1, 2])]));
+      mklSoftmax = true;
+    } catch {
+      mklSoftmax = false;
+    }
+  }
+  if (mklSoftmax) return run('_MklSoftmax', [T(), { name: '_kernel', type: be().binding.TF_ATTR_STRING, value: 'MklNameChangeOp' }], [x]);
+  return run('Softmax', [T()], [x]);
+}
+
+const softmaxFn = custom(([x], save) => {
+  const y = nativeSoftmax(x!);
+  save([y]);
+  // dx = y ⊙ (dy − Σ dy ⊙ y)
+  return { value: y, gradFunc: (dy, [ys]) => [ys!.mul(dy.sub(dy.mul(ys!).sum(-1, true)))] };
+});
+
+/** Softmax over the last axis. */
+export function softmax(x: Tensor): Tensor {
+  return nativeKernels() ? softmaxFn(x) : tf.softmax(x, -1);
+}

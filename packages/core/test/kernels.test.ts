@@ -1,0 +1,82 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Tensor, Tensor2D } from '@tensorflow/tfjs-node';
+import { Rng, tf, nn, keepMask, effectiveDropoutRate, engineInfo } from '../src';
+
+const native = engineInfo.backend === 'tensorflow';
+const generic = <T>(f: () => T): T => {
+  process.env.UNIFIED_AD_GENERIC_OPS = '1';
+  try {
+    return f();
+  } finally {
+    delete process.env.UNIFIED_AD_GENERIC_OPS;
+  }
+};
+const maxAbsDiff = (a: Tensor, b: Tensor) => tf.tidy(() => a.sub(b).abs().max().dataSync()[0]!);
+
+/** value and gradients of sum(f(inputs) · w) for a fixed random w */
+function valueAndGrads(f: (...xs: Tensor[]) => Tensor, inputs: Tensor[], w: Tensor): { y: Tensor; grads: Tensor[] } {
+  const y = f(...inputs);
+  const grads = tf.grads((...xs: Tensor[]) => f(...xs).mul(w).sum())(inputs);
+  return { y, grads };
+}
+
+describe('fused native kernels agree with the generic tfjs composition', () => {
+  afterEach(() => delete process.env.UNIFIED_AD_GENERIC_OPS);
+
+  it.skipIf(!native)('linear (with / without bias, ReLU): value and all gradients', () => {
+    const r = new Rng(1);
+    const x = r.normalTensor([37, 24]) as Tensor2D, w = r.normalTensor([24, 19]), b = r.normalTensor([19]);
+    const dyW = r.normalTensor([37, 19]);
+    for (const act of ['linear', 'relu'] as const) {
+      for (const withBias of [true, false]) {
+        const f = withBias ? (xx: Tensor, ww: Tensor, bb: Tensor) => nn.linear(xx as Tensor2D, ww, bb, act) : (xx: Tensor, ww: Tensor) => nn.linear(xx as Tensor2D, ww, null, act);
+        const ins = withBias ? [x, w, b] : [x, w];
+        const fast = valueAndGrads(f, ins, dyW);
+        const ref = generic(() => valueAndGrads(f, ins, dyW));
+        expect(maxAbsDiff(fast.y, ref.y)).toBeLessThan(1e-4);
+        expect(fast.grads.length).toBe(ins.length);
+        fast.grads.forEach((g, i) => expect(maxAbsDiff(g, ref.grads[i]!)).toBeLessThan(1e-3));
+      }
+    }
+  });
+
+  it.skipIf(!native)('softmax over the last axis: value and gradient, rows sum to 1', () => {
+    const r = new Rng(2);
+    const s = r.normalTensor([2, 3, 5, 7]).mul(3), w = r.normalTensor([2, 3, 5, 7]);
+    const fast = valueAndGrads((x) => nn.softmax(x), [s], w);
+    const ref = generic(() => valueAndGrads((x) => nn.softmax(x), [s], w));
+    expect(maxAbsDiff(fast.y, ref.y)).toBeLessThan(1e-6);
+    expect(maxAbsDiff(fast.grads[0]!, ref.grads[0]!)).toBeLessThan(1e-5);
+    expect(maxAbsDiff(fast.y.sum(-1), tf.onesLike(fast.y.sum(-1)))).toBeLessThan(1e-5);
+  });
+
+  it.skipIf(!native)('byte dropout masks: deterministic per seed, the documented rate, any size', () => {
+    expect(effectiveDropoutRate(0.1)).toBeCloseTo(26 / 256, 12);
+    expect(effectiveDropoutRate(0.25)).toBe(0.25);
+    const shape = [3, 1001]; // not a multiple of 4 bytes
+    const a = keepMask(shape, 0.1, 123), b = keepMask(shape, 0.1, 123), c = keepMask(shape, 0.1, 124);
+    expect(a.shape).toEqual(shape);
+    expect(a.dtype).toBe('bool');
+    expect(Array.from(a.dataSync())).toEqual(Array.from(b.dataSync()));
+    expect(Array.from(a.dataSync())).not.toEqual(Array.from(c.dataSync()));
+    const big = keepMask([200000], 0.1, 7);
+    const keep = tf.tidy(() => big.cast('float32').mean().dataSync()[0]!);
+    // 1 − 26/256 = 0.8984; the binomial sd at n = 2e5 is 0.0007
+    expect(Math.abs(keep - (1 - 26 / 256))).toBeLessThan(0.004);
+    const none = keepMask([1000], 0, 1);
+    expect(tf.tidy(() => none.cast('float32').sum().dataSync()[0])).toBe(1000);
+  });
+
+  it('inverted dropout keeps the expectation and zeroes about the rate', () => {
+    const x = tf.ones([100000]);
+    const y = nn.dropout(x, 0.3, new Rng(5));
+    const v = y.dataSync();
+    let zeros = 0, sum = 0;
+    for (const e of v) {
+      if (e === 0) zeros++;
+      sum += e;
+    }
+    expect(Math.abs(zeros / v.length - effectiveDropoutRate(0.3))).toBeLessThan(0.01);
+    expect(Math.abs(sum / v.length - 1)).toBeLessThan(0.02);
+  });
+});
