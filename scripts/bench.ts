@@ -10,6 +10,8 @@ const parts: Part[] = [
   { name: 'features', run: async () => (require('@unified-ad/datasets') as typeof import('@unified-ad/datasets')).benchFeatures() },
   { name: 'eval', run: async () => (require('@unified-ad/eval') as typeof import('@unified-ad/eval')).benchEval() },
   { name: 'uniad', run: async () => (require('@unified-ad/models-uniad') as typeof import('@unified-ad/models-uniad')).benchUniAD() },
+  // the same UniAD step in PyTorch on this machine at the same time (skipped when python3 has no torch)
+  { name: 'uniad-torch', run: async () => (require('@unified-ad/models-uniad') as typeof import('@unified-ad/models-uniad')).benchUniADTorch() },
   { name: 'baselines', run: async () => { const m = require('@unified-ad/models-baselines') as { benchBaselines?: () => Promise<Record<string, number>> }; return m.benchBaselines ? m.benchBaselines() : {}; } },
 ];
 

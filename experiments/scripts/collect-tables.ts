@@ -1,6 +1,7 @@
 // Paper-format tables (unified / separate per cell) from finished run folders of any grids, e.g. grids run
-// separately per method:  npx ts-node experiments/scripts/collect-tables.ts <out-dir> <grid-or-cell-dir> ...
-// A cell counts when its results.json exists; unfinished cells are listed and left out.
+// separately per method:  npx ts-node experiments/scripts/collect-tables.ts <out-dir> [label=]<grid-or-cell-dir> ...
+// A cell counts when its results.json exists; unfinished cells are listed and left out. `label=dir` shows the
+// runs of dir under that column name instead of their method (e.g. two profiles of one method side by side).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UserError, writeFileAtomic } from '@unified-ad/core';
@@ -19,10 +20,17 @@ function main(argv: string[]): void {
   if (!out || !dirs.length) throw new UserError('usage: collect-tables.ts <out-dir> <grid-or-cell-dir> ...');
   const runs: CellRun[] = [];
   const unfinished: string[] = [];
-  for (const d of dirs.flatMap(cellDirs)) {
-    const f = path.join(d, 'results.json');
-    if (!fs.existsSync(f)) { unfinished.push(path.basename(d)); continue; }
-    runs.push(JSON.parse(fs.readFileSync(f, 'utf8')));
+  for (const arg of dirs) {
+    const eq = arg.indexOf('=');
+    const label = eq > 0 ? arg.slice(0, eq) : null;
+    const dir = eq > 0 ? arg.slice(eq + 1) : arg;
+    if (!fs.existsSync(dir)) throw new UserError(`${dir}: no such folder`);
+    for (const d of cellDirs(dir)) {
+      const f = path.join(d, 'results.json');
+      if (!fs.existsSync(f)) { unfinished.push(path.basename(d)); continue; }
+      const r = JSON.parse(fs.readFileSync(f, 'utf8')) as CellRun;
+      runs.push(label ? { ...r, method: label } : r);
+    }
   }
   if (!runs.length) throw new UserError('no finished runs (results.json) in the given folders');
   // separate runs of one method/seed are one column entry: join their classes

@@ -140,16 +140,20 @@ export function makeTrainStep(model: Reconstructor, opt: AdamW, clipNorm: number
   };
 }
 
-/** Mean ms of a paper-style training step (AdamW, clipping 0.1) and of an inference batch of `x`. */
+/** Median ms of a paper-style training step (AdamW, clipping 0.1) and of an inference batch of `x`. */
 export function benchReconstructor(model: Reconstructor, x: Tensor4D, steps: number, warmup = 1): { trainMs: number; inferMs: number } {
   const rng = new Rng(0);
   const opt = new AdamW(model.namedVariables(), { lr: 1e-4, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-4 });
   const step = makeTrainStep(model, opt, 0.1);
   const time = (f: () => void, n: number) => {
     for (let i = 0; i < warmup; i++) f();
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) f();
-    return Number(process.hrtime.bigint() - t0) / 1e6 / n;
+    const ts: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const t0 = process.hrtime.bigint();
+      f();
+      ts.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+    return ts.sort((a, b) => a - b)[n >> 1]!; // the median: the machine may be shared
   };
   const readAndDispose = (t: Tensor) => { t.dataSync(); t.dispose(); };
   const trainMs = time(() => {

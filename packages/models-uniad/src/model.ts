@@ -47,45 +47,6 @@ export class NeighborMask {
   }
 }
 
-/** Learned absolute position embedding: column and row embeddings of D/2 dims each, concatenated (x then y). */
-export class PositionEmbedding extends nn.Module {
-  constructor(readonly h: number, readonly w: number, readonly dim: number, readonly kind: 'learned' | 'sine', rng: Rng) {
-    super();
-    if (kind === 'learned') {
-      this.addParam('row_embed', rng.uniformTensor([h, dim / 2]));
-      this.addParam('col_embed', rng.uniformTensor([w, dim / 2]));
-    }
-  }
-
-  /** [T, D] */
-  apply(): Tensor {
-    if (this.kind === 'learned') {
-      const row = this.namedVariables().get('row_embed')!;
-      const col = this.namedVariables().get('col_embed')!;
-      const x = col.expandDims(0).tile([this.h, 1, 1]); // H × W × D/2
-      const y = row.expandDims(1).tile([1, this.w, 1]);
-      return tf.concat([x, y], -1).reshape([this.h * this.w, this.dim]);
-    }
-    return tf.tensor2d(sinePositions(this.h, this.w, this.dim), [this.h * this.w, this.dim]);
-  }
-}
-
-function sinePositions(h: number, w: number, dim: number): Float32Array {
-  // DETR-style normalised sine embedding (posEmbed: 'sine'), y then x halves.
-  const half = dim / 2, out = new Float32Array(h * w * dim), scale = 2 * Math.PI;
-  for (let i = 0; i < h; i++)
-    for (let j = 0; j < w; j++) {
-      const ye = ((i + 1) / (h + 1e-6)) * scale, xe = ((j + 1) / (w + 1e-6)) * scale;
-      for (let k = 0; k < half; k++) {
-        const dimT = 10000 ** ((2 * Math.floor(k / 2)) / half);
-        const f = k % 2 === 0 ? Math.sin : Math.cos;
-        out[(i * w + j) * dim + k] = f(ye / dimT);
-        out[(i * w + j) * dim + half + k] = f(xe / dimT);
-      }
-    }
-  return out;
-}
-
 /** Sec. 3.2, Layer-wise Query: the learned query embedding of one decoder layer, [T, D] ~ N(0, 1). */
 export class LayerwiseQuery extends nn.Module {
   constructor(tokens: number, dim: number, rng: Rng) {
@@ -97,26 +58,8 @@ export class LayerwiseQuery extends nn.Module {
   }
 }
 
-/** Post-norm encoder layer: self-attention (q = k = x + pos, v = x), then FFN. */
-class EncoderLayer extends nn.Module {
-  attn: nn.MultiHeadAttention;
-  ffn: nn.FeedForward;
-  norm1: nn.LayerNorm;
-  norm2: nn.LayerNorm;
-  constructor(d: number, heads: number, ffn: number, readonly p: number, rng: Rng) {
-    super();
-    this.attn = this.addChild('self_attn', new nn.MultiHeadAttention(d, heads, p, rng));
-    this.ffn = this.addChild('ffn', new nn.FeedForward(d, ffn, p, rng));
-    this.norm1 = this.addChild('norm1', new nn.LayerNorm(d));
-    this.norm2 = this.addChild('norm2', new nn.LayerNorm(d));
-  }
-
-  apply(x: Tensor, pos: Tensor, mask: Tensor | null, rng: Rng | null): Tensor {
-    const qk = x.add(pos);
-    x = this.norm1.apply(x.add(nn.dropout(this.attn.apply(qk, qk, x, mask, rng), this.p, rng)));
-    return this.norm2.apply(x.add(nn.dropout(this.ffn.apply(x, rng), this.p, rng)));
-  }
-}
+/** Encoder: the standard post-norm layer (core `nn.TransformerEncoderLayer`) with neighbor-masked self-attention. */
+const EncoderLayer = nn.TransformerEncoderLayer;
 
 /**
  * Post-norm decoder layer, as in the official code:
@@ -151,8 +94,8 @@ export class UniAD extends nn.Module implements Reconstructor {
   readonly jitter: FeatureJitter;
   readonly inputProj: nn.Linear;
   readonly outputProj: nn.Linear;
-  readonly pos: PositionEmbedding;
-  readonly encoder: EncoderLayer[];
+  readonly pos: nn.GridPositionEmbedding;
+  readonly encoder: nn.TransformerEncoderLayer[];
   readonly decoder: DecoderLayer[];
   readonly queries: (LayerwiseQuery | null)[];
   readonly decoderNorm: nn.LayerNorm;
@@ -166,7 +109,7 @@ export class UniAD extends nn.Module implements Reconstructor {
     this.tokens = grid * grid;
     this.jitter = new FeatureJitter(cfg.jitter.scale, cfg.jitter.prob);
     this.inputProj = this.addChild('input_proj', new nn.Linear(inChannels, d, rng));
-    this.pos = this.addChild('pos_embed', new PositionEmbedding(grid, grid, d, cfg.posEmbed, rng));
+    this.pos = this.addChild('pos_embed', new nn.GridPositionEmbedding(grid, grid, d, cfg.posEmbed, rng));
     this.encoder = Array.from({ length: cfg.encoderLayers }, (_, i) =>
       this.addChild(`encoder.${i}`, new EncoderLayer(d, cfg.heads, cfg.ffnDim, cfg.dropout, rng)));
     this.decoder = Array.from({ length: cfg.decoderLayers }, (_, i) =>

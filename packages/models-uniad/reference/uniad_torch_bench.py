@@ -5,7 +5,7 @@ C = 272 tokens of a 14x14 map, d = 256, 4 encoder + 4 decoder layers, 8 heads, F
 layer-wise learned queries, 7x7 neighbour mask in all three attentions, feature jitter, MSE, AdamW + clipping at 0.1,
 batch 8, 2 threads. Prints one JSON line: {"torch_uniad_train_step_b8_ms": ..., "torch_uniad_infer_b8_ms": ...}.
 
-    python3 scripts/reference/uniad_torch_bench.py [--steps 5] [--threads 2]
+    python3 packages/models-uniad/reference/uniad_torch_bench.py [--steps 5] [--threads 2]
 
 Used to put `npm run bench`'s uniad keys next to PyTorch measured on the same machine at the same time.
 """
@@ -84,12 +84,15 @@ class UniADNet(nn.Module):
 
 
 def timed(f, n, warmup):
+    """median ms of n calls after warmup (the machine is shared: the median is the figure to quote)"""
     for _ in range(warmup):
         f()
-    t0 = time.perf_counter()
+    ts = []
     for _ in range(n):
+        t0 = time.perf_counter()
         f()
-    return (time.perf_counter() - t0) / n * 1000
+        ts.append((time.perf_counter() - t0) * 1000)
+    return sorted(ts)[n // 2]
 
 
 def main():
