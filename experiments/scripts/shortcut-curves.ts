@@ -4,7 +4,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '@unified-ad/core';
-import { readTrainingLog, writeShortcutCurves } from '@unified-ad/eval';
+import { epochPoints, readTrainingLog, writeShortcutCurves } from '@unified-ad/eval';
+import { fig3Table, type CurveSeries } from '../src/experiments/fig3';
+import { tableToMarkdown } from '../src/tables';
 
 async function main(argv: string[]): Promise<void> {
   const [out, ...pairs] = argv;
@@ -23,6 +25,14 @@ async function main(argv: string[]): Promise<void> {
   }
   const r = await writeShortcutCurves(path.join(out, 'shortcut-overlay'), series);
   console.log(r.png);
+  // peak vs. final test AUROC per run: the identical shortcut's signature is a drop after the peak
+  const curves: CurveSeries[] = series.map((s) => {
+    const pts = epochPoints(s.log);
+    return { method: s.name, epoch: pts.map((p) => p.epoch), loss: pts.map((p) => p.train_loss ?? NaN), i_auroc: pts.map((p) => p.i_auroc ?? NaN), p_auroc: pts.map((p) => p.p_auroc ?? NaN) };
+  });
+  const md = tableToMarkdown(fig3Table(curves, 'as run'));
+  fs.writeFileSync(path.join(out, 'shortcut-peaks.md'), md);
+  console.log(md);
 }
 
 main(process.argv.slice(2)).catch((e) => {
