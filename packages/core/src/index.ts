@@ -1,6 +1,7 @@
 export * from './engine';
 export * from './rng';
 export * from './native-random';
+export * from './native-op';
 export * from './types';
 export * from './registry';
 export * from './errors';

@@ -2,41 +2,26 @@
 // randomNormal / dropout generate numbers in JavaScript, element by element: ~50 ms for an attention map of a
 // batch of 8, which dominated a UniAD training step. Same seed → same numbers; falls back to tfjs on other backends.
 import type { Tensor } from '@tensorflow/tfjs-node';
-import { tf, engineInfo } from './engine';
-
-type Attr = { name: string; type: number; value: unknown };
-type NativeBackend = {
-  binding: { TF_ATTR_TYPE: number; TF_ATTR_BOOL: number; TF_FLOAT: number; TF_INT32: number };
-  executeSingleOutput(name: string, attrs: Attr[], inputs: Tensor[]): Tensor;
-};
-const TF_UINT8 = 4;
-
-function be(): NativeBackend {
-  return tf.backend() as unknown as NativeBackend;
-}
-const type = (name: string, value: number): Attr => ({ name, type: be().binding.TF_ATTR_TYPE, value });
+import { tf } from './engine';
+import { TF_UINT8, boolAttr, isNativeEngine, nativeKernels, runNative, tfTypes, typeAttr } from './native-op';
 
 function native(op: 'StatelessRandomUniform' | 'StatelessRandomNormal' | 'StatelessRandomUniformFullInt', shape: number[], seed: number): Tensor {
-  const b = be().binding;
+  const b = tfTypes();
   return tf.tidy(() => {
     const shapeT = tf.tensor1d(shape, 'int32');
     const seedT = tf.tensor1d([seed & 0x7fffffff, (seed * 2654435761) & 0x7fffffff], 'int32');
-    return be().executeSingleOutput(op, [type('dtype', op === 'StatelessRandomUniformFullInt' ? b.TF_INT32 : b.TF_FLOAT), type('T', b.TF_INT32), type('Tseed', b.TF_INT32)], [shapeT, seedT]);
+    return runNative(op, [typeAttr('dtype', op === 'StatelessRandomUniformFullInt' ? b.TF_INT32 : b.TF_FLOAT), typeAttr('T', b.TF_INT32), typeAttr('Tseed', b.TF_INT32)], [shapeT, seedT]);
   });
 }
 
-const isNative = () => engineInfo.backend === 'tensorflow' && tf.getBackend() === 'tensorflow';
-/** byte masks for dropout (UNIFIED_AD_GENERIC_OPS=1: one float per element, compared with the rate) */
-const byteMasks = () => isNative() && process.env.UNIFIED_AD_GENERIC_OPS !== '1';
-
 /** U[0, 1) float32 tensor, deterministic in `seed`. */
 export function statelessUniform(shape: number[], seed: number): Tensor {
-  return isNative() ? native('StatelessRandomUniform', shape, seed) : tf.randomUniform(shape, 0, 1, 'float32', seed);
+  return isNativeEngine() ? native('StatelessRandomUniform', shape, seed) : tf.randomUniform(shape, 0, 1, 'float32', seed);
 }
 
 /** N(0, 1) float32 tensor, deterministic in `seed`. */
 export function statelessNormal(shape: number[], seed: number): Tensor {
-  return isNative() ? native('StatelessRandomNormal', shape, seed) : tf.randomNormal(shape, 0, 1, 'float32', seed);
+  return isNativeEngine() ? native('StatelessRandomNormal', shape, seed) : tf.randomNormal(shape, 0, 1, 'float32', seed);
 }
 
 /**
@@ -45,17 +30,17 @@ export function statelessNormal(shape: number[], seed: number): Tensor {
  * per element: TensorFlow's Philox kernel, not the arithmetic, was the cost of dropout in a UniAD step.
  */
 export function effectiveDropoutRate(rate: number): number {
-  return byteMasks() ? Math.round(rate * 256) / 256 : rate;
+  return nativeKernels() ? Math.round(rate * 256) / 256 : rate;
 }
 
 const byteThresholds = new Map<number, Tensor>();
 /** Bernoulli keep mask (bool, P(keep) = 1 − effectiveDropoutRate(rate)), deterministic in `seed`. */
 export function keepMask(shape: number[], rate: number, seed: number): Tensor {
-  if (!byteMasks()) return tf.tidy(() => statelessUniform(shape, seed).greaterEqual(rate));
+  if (!nativeKernels()) return tf.tidy(() => statelessUniform(shape, seed).greaterEqual(rate));
   const t = Math.round(rate * 256);
   let thr = byteThresholds.get(t);
   if (!thr) {
-    thr = tf.keep(be().executeSingleOutput('Cast', [type('SrcT', be().binding.TF_INT32), type('DstT', TF_UINT8), { name: 'Truncate', type: be().binding.TF_ATTR_BOOL, value: false }], [tf.scalar(t, 'int32')]));
+    thr = tf.keep(runNative('Cast', [typeAttr('SrcT', tfTypes().TF_INT32), typeAttr('DstT', TF_UINT8), boolAttr('Truncate', false)], [tf.scalar(t, 'int32')]));
     byteThresholds.set(t, thr);
   }
   const threshold = thr;
@@ -63,8 +48,8 @@ export function keepMask(shape: number[], rate: number, seed: number): Tensor {
     const n = shape.reduce((a, b) => a * b, 1);
     const words = native('StatelessRandomUniformFullInt', [Math.ceil(n / 4)], seed);
     // uint8 handles pass only through native ops with explicit attributes (tfjs labels them int32)
-    const bytes = be().executeSingleOutput('Bitcast', [type('T', be().binding.TF_INT32), type('type', TF_UINT8)], [words]);
-    let keep = be().executeSingleOutput('GreaterEqual', [type('T', TF_UINT8)], [bytes, threshold]).reshape([-1]);
+    const bytes = runNative('Bitcast', [typeAttr('T', tfTypes().TF_INT32), typeAttr('type', TF_UINT8)], [words]);
+    let keep = runNative('GreaterEqual', [typeAttr('T', TF_UINT8)], [bytes, threshold]).reshape([-1]);
     if (keep.shape[0] !== n) keep = keep.slice(0, n);
     return keep.reshape(shape);
   });

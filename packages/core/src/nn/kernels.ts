@@ -5,30 +5,15 @@
 // the generic tfjs composition as its fallback on other backends, and the tests check both agree in value and
 // gradient. Set UNIFIED_AD_GENERIC_OPS=1 to force the generic path (to compare or to debug).
 import type { Tensor, Tensor2D } from '@tensorflow/tfjs-node';
-import { tf, engineInfo } from '../engine';
+import { tf } from '../engine';
+import { boolAttr, nativeKernels, runNative, stringAttr, tfTypes, typeAttr } from '../native-op';
 
-type Attr = { name: string; type: number; value: unknown };
-type NativeBackend = {
-  binding: { TF_ATTR_TYPE: number; TF_ATTR_BOOL: number; TF_ATTR_STRING: number; TF_FLOAT: number };
-  executeSingleOutput(name: string, attrs: Attr[], inputs: Tensor[]): Tensor;
-};
-
-/** True when the fused native kernels are used (tfjs-node engine, not forced off). */
-export function nativeKernels(): boolean {
-  return engineInfo.backend === 'tensorflow' && tf.getBackend() === 'tensorflow' && process.env.UNIFIED_AD_GENERIC_OPS !== '1';
-}
-
-function be(): NativeBackend {
-  return tf.backend() as unknown as NativeBackend;
-}
-const T = (): Attr => ({ name: 'T', type: be().binding.TF_ATTR_TYPE, value: be().binding.TF_FLOAT });
-const bool = (name: string, value: boolean): Attr => ({ name, type: be().binding.TF_ATTR_BOOL, value });
-const NHWC = (): Attr => ({ name: 'data_format', type: be().binding.TF_ATTR_STRING, value: 'NHWC' });
-const run = (op: string, attrs: Attr[], inputs: Tensor[]): Tensor => be().executeSingleOutput(op, attrs, inputs);
+const T = () => typeAttr('T', tfTypes().TF_FLOAT);
+const NHWC = () => stringAttr('data_format', 'NHWC');
 
 /** a·b with optional transposes (TF MatMul: no reshapes to a batch of one). */
 function matMul2d(a: Tensor, b: Tensor, ta: boolean, tb: boolean): Tensor {
-  return run('MatMul', [bool('transpose_a', ta), bool('transpose_b', tb), T()], [a, b]);
+  return runNative('MatMul', [boolAttr('transpose_a', ta), boolAttr('transpose_b', tb), T()], [a, b]);
 }
 
 type Grad = (dy: Tensor, saved: Tensor[]) => Tensor[];
@@ -49,15 +34,15 @@ function linearFn(hasBias: boolean, relu: boolean): Custom {
   if (f) return f;
   f = custom(([x, w, b], save) => {
     let y = matMul2d(x!, w!, false, false);
-    if (hasBias) y = run('BiasAdd', [T(), NHWC()], [y, b!]);
-    if (relu) y = run('Relu', [T()], [y]);
+    if (hasBias) y = runNative('BiasAdd', [T(), NHWC()], [y, b!]);
+    if (relu) y = runNative('Relu', [T()], [y]);
     save(relu ? [x!, w!, y] : [x!, w!]);
     return {
       value: y,
       gradFunc: (dy, [xs, ws, ys]) => {
-        const g = relu ? run('ReluGrad', [T()], [dy, ys!]) : dy;
+        const g = relu ? runNative('ReluGrad', [T()], [dy, ys!]) : dy;
         const grads = [matMul2d(g, ws!, false, true), matMul2d(xs!, g, true, false)];
-        if (hasBias) grads.push(run('BiasAddGrad', [T(), NHWC()], [g]));
+        if (hasBias) grads.push(runNative('BiasAddGrad', [T(), NHWC()], [g]));
         return grads;
       },
     };
@@ -76,16 +61,17 @@ export function linear(x: Tensor2D, w: Tensor, b: Tensor | null, activation: 'li
 let mklSoftmax: boolean | null = null;
 /** oneDNN's softmax kernel when this TensorFlow build has it (about 2× TF's Eigen softmax here), else TF's. */
 function nativeSoftmax(x: Tensor): Tensor {
+  // oneDNN's op is registered under the 'MklNameChangeOp' kernel label
+  const mkl = (t: Tensor) => runNative('_MklSoftmax', [T(), stringAttr('_kernel', 'MklNameChangeOp')], [t]);
   if (mklSoftmax === null) {
     try {
-      tf.tidy(() => run('_MklSoftmax', [T(), { name: '_kernel', type: be().binding.TF_ATTR_STRING, value: 'MklNameChangeOp' }], [tf.zeros([1, 2])]));
+      tf.tidy(() => mkl(tf.zeros([1, 2])));
       mklSoftmax = true;
     } catch {
       mklSoftmax = false;
     }
   }
-  if (mklSoftmax) return run('_MklSoftmax', [T(), { name: '_kernel', type: be().binding.TF_ATTR_STRING, value: 'MklNameChangeOp' }], [x]);
-  return run('Softmax', [T()], [x]);
+  return mklSoftmax ? mkl(x) : runNative('Softmax', [T()], [x]);
 }
 
 const softmaxFn = custom(([x], save) => {

@@ -66,11 +66,7 @@ export class AdamW {
     const decay = 1 - this.lr * this.cfg.weightDecay;
     return tf.tidy(() => {
       // a parameter without a gradient is left alone (no decay, moments unchanged), as in PyTorch
-      const stacked = this.groups.map((g) => {
-        const gs = g.names.map((n) => grads.get(n) ?? null);
-        if (gs.every((x) => x !== null)) return tf.stack(gs as Tensor[]);
-        return tf.stack(gs.map((x, i) => x ?? tf.zeros(g.vars[i]!.shape)));
-      });
+      const stacked = this.groups.map((g) => tf.stack(g.names.map((n, i) => grads.get(n) ?? tf.zeros(g.vars[i]!.shape))));
       const squares = stacked.map((x) => x.square());
       const norm = tf.addN(squares.map((x) => x.sum())).sqrt();
       const coef = clipNorm ? tf.minimum(tf.scalar(1), tf.scalar(clipNorm).div(norm.add(1e-6))) : tf.scalar(1);
