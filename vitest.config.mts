@@ -1,8 +1,17 @@
 import { defineConfig } from 'vitest/config';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 
-const project = (name: string, dir: string) => ({
+// Every workspace package with a test/ folder is a vitest project (a new method package needs no edit here).
+const root = path.dirname(new URL(import.meta.url).pathname);
+const dirs = [
+  ...fs.readdirSync(path.join(root, 'packages')).map((d) => path.join('packages', d)),
+  'experiments',
+].filter((d) => fs.existsSync(path.join(root, d, 'package.json')) && fs.existsSync(path.join(root, d, 'test')));
+
+const project = (dir: string) => ({
   test: {
-    name,
+    name: JSON.parse(fs.readFileSync(path.join(root, dir, 'package.json'), 'utf8')).name as string,
     root: dir,
     include: ['test/**/*.test.ts'],
     environment: 'node',
@@ -16,13 +25,6 @@ export default defineConfig({
   test: {
     // native TensorFlow uses both cores itself; one test file at a time keeps timings sane
     fileParallelism: false,
-    projects: [
-      project('@unified-ad/core', 'packages/core'),
-      project('@unified-ad/datasets', 'packages/datasets'),
-      project('@unified-ad/eval', 'packages/eval'),
-      project('@unified-ad/models-uniad', 'packages/models-uniad'),
-      project('@unified-ad/models-baselines', 'packages/models-baselines'),
-      project('@unified-ad/experiments', 'experiments'),
-    ],
+    projects: dirs.map(project),
   },
 });
