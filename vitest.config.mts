@@ -16,6 +16,7 @@ const project = (dir: string) => ({
     include: ['test/**/*.test.ts'],
     environment: 'node',
     pool: 'forks' as const,
+    setupFiles: [path.join(root, 'scripts', 'vitest-setup.mts')],
     testTimeout: 120_000,
     hookTimeout: 120_000,
   },

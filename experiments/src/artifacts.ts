@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Sample } from '@unified-ad/core';
 import { readTrainingLog, writeAnomalyGrid, writeShortcutCurves, type GridSample } from '@unified-ad/eval';
-import type { RunConfig, RunResult } from './engine';
+import type { RunConfig, RunResult } from '@unified-ad/engine';
 import type { PictureSample } from './run-folder';
 import { writeTable, type Table } from './tables';
 

@@ -228,8 +228,9 @@ export async function main(argv: string[], program: Command = buildProgram()): P
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;
     if (e instanceof UserError || (e as Error)?.name === 'UserError') {
-      err(`error: ${(e as Error).message}`);
-      return 1;
+      const code = (e as { exitCode?: number }).exitCode;
+      err(code === 130 ? `interrupted: ${(e as Error).message}` : `error: ${(e as Error).message}`);
+      return code ?? 1;
     }
     err(`${(e as Error)?.stack ?? e}`);
     return 1;

@@ -3,6 +3,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UserError, writeFileAtomic } from '@unified-ad/core';
+import { readPlanFile } from './grid/plan';
+import { readResultsFile } from './run-folder';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
@@ -85,14 +87,14 @@ export function writeReport(dir: string, opts: ReportOptions = {}): string {
   let title = path.basename(root);
   let subtitle = '';
   if (isRun) {
-    const res = readText(path.join(root, 'results.json'));
-    if (res) {
-      const r = JSON.parse(res) as { name: string; method: string; setting: string; seed: number; parameters_total: number; models: number; seconds: number };
+    const resFile = path.join(root, 'results.json');
+    if (fs.existsSync(resFile)) {
+      const r = readResultsFile(resFile);
       title = `${r.name}: ${r.method} (${r.setting})`;
       subtitle = `seed ${r.seed} · ${r.models} model${r.models > 1 ? 's' : ''} · ${r.parameters_total.toLocaleString('en-US')} parameters · ${r.seconds.toFixed(1)} s`;
     } else subtitle = 'run not finished (no results.json)';
   } else {
-    const plan = JSON.parse(fs.readFileSync(path.join(root, 'plan.json'), 'utf8')) as { experiment: string; options: { budget: string; seeds: number }; cells: unknown[]; shard: unknown };
+    const plan = readPlanFile(root);
     title = `Experiment ${plan.experiment}`;
     subtitle = `budget ${plan.options.budget} · ${plan.options.seeds} seed${plan.options.seeds > 1 ? 's' : ''} · ${plan.cells.length} runs`;
   }

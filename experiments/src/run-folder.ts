@@ -5,10 +5,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as YAML from 'yaml';
-import { UserError, writeFileAtomic, type AnomalyMap, type Sample } from '@unified-ad/core';
+import { z } from 'zod';
+import { UserError, readJsonFile, writeFileAtomic, type AnomalyMap, type Sample } from '@unified-ad/core';
 import { loadDataset } from '@unified-ad/datasets';
 import { binaryMetrics, imageScoreFromMap } from '@unified-ad/eval';
-import { runExperiment, type RunConfig, type RunResult } from './engine';
+import { runExperiment, type RunConfig, type RunResult } from '@unified-ad/engine';
 import { writeRunPictures, writeRunTables } from './artifacts';
 
 /** One test image kept for the anomaly-map pictures. */
@@ -75,12 +76,12 @@ export async function trainRun(cfg: RunConfig, opts: TrainRunOptions): Promise<R
     log: opts.log,
     onPredictions: (_group, test, pred) => {
       test.samples.forEach((s, i) => {
-        const score = pred.scores ? pred.scores[i] : imageScoreFromMap(pred.maps[i], cfg.eval.imageScore);
+        const score = pred.scores ? pred.scores[i] : imageScoreFromMap(pred.maps![i], cfg.eval.imageScore);
         rows.push({ id: s.id, className: s.className, defectType: s.defectType, label: s.label, score });
       });
-      if (opts.pictures === false || cfg.eval.pictureSamples === 0) return;
+      if (opts.pictures === false || cfg.eval.pictureSamples === 0 || !pred.maps) return;
       for (const i of pickPictureSamples(test.samples, cfg.eval.pictureSamples)) {
-        const m = pred.maps[i];
+        const m = pred.maps[i]!;
         pics.push({ sample: test.samples[i], map: { data: Float32Array.from(m.data), height: m.height, width: m.width }, mask: test.masks[i], score: rows[rows.length - test.samples.length + i].score });
       }
     },
@@ -114,14 +115,48 @@ function toCsv(rows: ScoreRow[]): string {
   return ['id,class,defect_type,label,score', ...rows.map((r) => [q(r.id), q(r.className), q(r.defectType), r.label, r.score].join(','))].join('\n') + '\n';
 }
 
-/** Reads a run folder's resolved config and results (UserError when it is not a run folder). */
+const metricValues = z.record(z.string(), z.union([z.number(), z.null()]));
+
+/**
+ * The shape of results.json that readers rely on (extra keys are kept). A truncated or hand-edited file
+ * fails here with one line naming the file and the key, instead of a TypeError later.
+ */
+export const RunResultFileSchema = z
+  .object({
+    name: z.string(),
+    method: z.string(),
+    setting: z.enum(['unified', 'separate']),
+    seed: z.number(),
+    per_class: z.record(z.string(), metricValues),
+    mean: metricValues,
+    parameters_total: z.number(),
+    models: z.number().int().min(0),
+    groups: z.array(z.object({ group: z.string(), classes: z.array(z.string()) }).loose()),
+    seconds: z.number(),
+  })
+  .loose();
+
+const RESULTS_HINT = 're-run (uniad train --resume, or uniad experiment run) to rewrite it';
+
+/** Reads and checks a results.json (one-line UserError naming the file and key when malformed). */
+export function readResultsFile(file: string): RunResult {
+  return readJsonFile(file, RunResultFileSchema, RESULTS_HINT) as unknown as RunResult;
+}
+
+/** Reads a run folder's resolved config and results (UserError when it is not a run folder or a file is malformed). */
 export function readRunFolder(dir: string): { cfg: Record<string, unknown>; result: RunResult | null } {
   const cfgFile = path.join(dir, 'config.yaml');
   if (!fs.existsSync(cfgFile)) throw new UserError(`${dir}: not a run folder (no config.yaml)`);
-  const cfg = YAML.parse(fs.readFileSync(cfgFile, 'utf8')) as Record<string, unknown>;
+  let cfg: unknown;
+  try {
+    cfg = YAML.parse(fs.readFileSync(cfgFile, 'utf8'));
+  } catch (e) {
+    throw new UserError(`${cfgFile}: not valid YAML (${(e as Error).message.split('\n')[0]})`);
+  }
+  if (!cfg || typeof cfg !== 'object' || Array.isArray(cfg)) throw new UserError(`${cfgFile}: expected a mapping of run settings`);
   const resFile = path.join(dir, 'results.json');
-  const result = fs.existsSync(resFile) ? (JSON.parse(fs.readFileSync(resFile, 'utf8')) as RunResult) : null;
-  return { cfg, result };
+  const result = fs.existsSync(resFile) ? readResultsFile(resFile) : null;
+  return { cfg: cfg as Record<string, unknown>, result };
 }
 
 /** "synthetic", "mvtec-ad (bottle)", "combined: mvtec + magnetic-tile" */

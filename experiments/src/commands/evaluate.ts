@@ -2,13 +2,11 @@
 // with the run's evaluation settings (or --metrics), and writes eval-<checkpoint>.json and tables/.
 import * as path from 'node:path';
 import { writeFileAtomic } from '@unified-ad/core';
-import { extractFeatures } from '@unified-ad/datasets';
 import type { MetricValues } from '@unified-ad/eval';
-import { loadRunData, predictAll, resolveFeatureSpec, TestSet, type RunResult } from '../engine';
-import { restoreRun } from '../restore';
+import { disposeInputs, loadInputs, loadRunData, predictAll, resolveFeatureSpec, selectRows, TestSet, type RunResult } from '@unified-ad/engine';
+import { restoreRun } from '@unified-ad/engine';
 import { writeRunTables } from '../artifacts';
-import type { Tensor4D } from '@tensorflow/tfjs-node';
-import { tf } from '@unified-ad/core';
+import { tensorFitData } from '@unified-ad/core';
 
 export interface EvalCommandOptions {
   checkpoint: 'best' | 'last';
@@ -25,23 +23,23 @@ export async function evaluateRun(runDir: string, opts: EvalCommandOptions): Pro
   try {
     const { dataset, testSamples } = await loadRunData(cfg);
     const spec = await resolveFeatureSpec(cfg);
-    const fsTest = await extractFeatures(dataset, testSamples, spec, { batchSize: cfg.features.batchSize, backboneOptions: { path: cfg.backbone.path } });
+    const inputs = await loadInputs(cfg, dataset, testSamples, spec);
     const per_class: Record<string, MetricValues> = {};
     try {
       for (const g of run.groups) {
         const inGroup = new Set(g.classes);
         const idx = testSamples.flatMap((s, i) => (inGroup.has(s.className) ? [i] : []));
-        const x = tf.tidy(() => tf.gather(fsTest.features, tf.tensor1d(idx, 'int32')) as Tensor4D);
+        const x = selectRows(inputs, idx);
         try {
           const test = await TestSet.load(dataset, idx.map((i) => testSamples[i]), cfg.eval.resolution);
-          const ev = test.evaluate(predictAll(g.model, x, cfg.eval), cfg.eval, metrics);
+          const ev = test.evaluate(predictAll(g.model, tensorFitData(idx.map((i) => testSamples[i]), x), cfg.eval), cfg.eval, metrics);
           Object.assign(per_class, ev.per_class);
         } finally {
-          x.dispose();
+          disposeInputs(x);
         }
       }
     } finally {
-      fsTest.features.dispose();
+      disposeInputs(inputs);
     }
     const mean: Record<string, number> = {};
     for (const k of new Set(Object.values(per_class).flatMap((m) => Object.keys(m)))) {

@@ -32,7 +32,7 @@ export interface InfoReport {
   cpu_model: string | undefined;
   threads: string;
   memory_gb: number;
-  models: { name: string; kind: string; description: string }[];
+  models: { name: string; family: string; inputs: string; paper: string; description: string }[];
   backbones: string[];
   shared: string | null;
   shared_data: string[];
@@ -59,7 +59,7 @@ export function collectInfo(bench: boolean): InfoReport {
     cpu_model: os.cpus()[0]?.model,
     threads: process.env.TF_NUM_INTRAOP_THREADS ? `TF_NUM_INTRAOP_THREADS=${process.env.TF_NUM_INTRAOP_THREADS}` : `TensorFlow default (one per core: ${os.cpus().length})`,
     memory_gb: Math.round(os.totalmem() / 2 ** 30),
-    models: listModels().map((m) => ({ name: m.name, kind: m.kind, description: m.description })),
+    models: listModels().map((m) => ({ name: m.name, family: m.family ?? '', inputs: describeInputs(m), paper: m.paperName ?? '', description: m.description })),
     backbones: listBackbones(),
     shared: sharedDir(),
     shared_data: data ? fs.readdirSync(data).filter((d) => !d.startsWith('.')) : [],
@@ -83,7 +83,7 @@ export function formatInfo(r: InfoReport): string {
     `threads         ${r.threads}`,
   );
   if (r.matmul_gflops !== undefined) lines.push(`matmul          ${r.matmul_gflops} GFLOP/s (float32 1024³)`);
-  lines.push(`models          ${r.models.map((m) => `${m.name} (${m.kind})`).join(', ') || '(none)'}`);
+  lines.push(`models          ${r.models.map((m) => `${m.name} (${[m.family, m.inputs].filter(Boolean).join(", ")})`).join("; ") || "(none)"}`);
   for (const m of r.models) lines.push(`  ${m.name.padEnd(13)} ${m.description}`);
   lines.push(
     `backbones       ${r.backbones.join(', ')}`,
@@ -91,4 +91,15 @@ export function formatInfo(r: InfoReport): string {
     `cache           ${r.cache}`,
   );
   return lines.join('\n');
+}
+
+/** "features 14×14", "images 256²", or both (with the method's default config). */
+function describeInputs(m: ReturnType<typeof listModels>[number]): string {
+  let inputs;
+  try {
+    inputs = typeof m.inputs === 'function' ? m.inputs(m.configSchema.parse({})) : m.inputs;
+  } catch {
+    return '?';
+  }
+  return [inputs.features ? `features ${inputs.features.size}×${inputs.features.size}` : '', inputs.images ? `images ${inputs.images.size}²` : ''].filter(Boolean).join(' + ');
 }

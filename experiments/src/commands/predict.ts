@@ -4,11 +4,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Tensor4D } from '@tensorflow/tfjs-node';
-import { UserError, createBackbone, extractAligned, tf, writeFileAtomic } from '@unified-ad/core';
+import { z } from 'zod';
+import { UserError, readJsonFile, createBackbone, extractAligned, tensorFitData, tf, writeFileAtomic, type ImageStore } from '@unified-ad/core';
 import { loadImageFile } from '@unified-ad/datasets';
 import { imageScoreFromMap } from '@unified-ad/eval';
-import { predictAll, resolveFeatureSpec } from '../engine';
-import { restoreRun } from '../restore';
+import { predictAll, resolveFeatureSpec, resolveInputs } from '@unified-ad/engine';
+import { restoreRun } from '@unified-ad/engine';
 import { writeHeatmapPng } from '../heatmap';
 import { tableToText, type Table } from '../tables';
 import { displayPath, uniqueStems } from '../paths';
@@ -31,10 +32,12 @@ export interface PredictRow {
   heatmap: string;
 }
 
+const ThresholdsSchema = z.object({ thresholds: z.record(z.string(), z.number().nullable()) }).loose();
+
 function runThreshold(runDir: string, key: string): number | null {
   const f = path.join(runDir, 'thresholds.json');
   if (!fs.existsSync(f)) return null;
-  const t = (JSON.parse(fs.readFileSync(f, 'utf8')) as { thresholds: Record<string, number> }).thresholds[key];
+  const t = readJsonFile(f, ThresholdsSchema, 'pass --threshold <score>, or re-run the training to rewrite it').thresholds[key];
   return typeof t === 'number' && Number.isFinite(t) ? t : null;
 }
 
@@ -57,33 +60,46 @@ export async function predictImages(images: string[], opts: PredictOptions): Pro
     const threshold = opts.threshold ?? runThreshold(runDir, thresholdKey);
     if (threshold === null) throw new UserError(`predict: ${runDir} has no usable thresholds.json entry '${thresholdKey}'; pass --threshold <score>`);
     const spec = await resolveFeatureSpec(cfg);
-    const side = spec.inputSize;
+    const imageSize = resolveInputs(cfg).images?.size ?? 0;
+    const side = spec?.inputSize ?? imageSize;
     const pixels = await Promise.all(images.map((f) => loadImageFile(f, side)));
-    const backbone = await createBackbone({ id: cfg.backbone.id, path: cfg.backbone.path, inputSize: cfg.backbone.inputSize });
-    let feats: Tensor4D;
-    try {
-      const flat = new Float32Array(images.length * side * side * 3);
-      pixels.forEach((p, i) => flat.set(p, i * side * side * 3));
-      feats = tf.tidy(() => extractAligned(backbone, tf.tensor4d(flat, [images.length, side, side, 3]), spec.layers, spec.size));
-    } finally {
-      backbone.dispose();
+    let feats: Tensor4D | undefined;
+    if (spec) {
+      const backbone = await createBackbone({ id: cfg.backbone.id, path: cfg.backbone.path, inputSize: cfg.backbone.inputSize });
+      try {
+        const flat = new Float32Array(images.length * side * side * 3);
+        pixels.forEach((p, i) => flat.set(p, i * side * side * 3));
+        feats = tf.tidy(() => extractAligned(backbone, tf.tensor4d(flat, [images.length, side, side, 3]), spec.layers, spec.size));
+      } finally {
+        backbone.dispose();
+      }
     }
+    let store: ImageStore | undefined;
+    if (imageSize) {
+      const b = imageSize * imageSize * 3;
+      store = { size: imageSize, data: new Uint8Array(images.length * b) };
+      for (const [i, f] of images.entries()) {
+        const px = imageSize === side ? pixels[i] : await loadImageFile(f, imageSize);
+        for (let j = 0; j < b; j++) store.data[i * b + j] = Math.max(0, Math.min(255, Math.round(px[j])));
+      }
+    }
+    const samples = images.map((f, i) => ({ id: `predict/${i}`, className: g.classes[0] ?? 'all', split: 'test' as const, label: 0 as const, defectType: 'unknown', imagePath: f }));
     const pred = (() => {
       try {
-        return predictAll(g.model, feats, cfg.eval);
+        return predictAll(g.model, tensorFitData(samples, { features: feats, images: store }), cfg.eval);
       } finally {
-        feats.dispose();
+        feats?.dispose();
       }
     })();
     const outDir = path.resolve(opts.out ?? path.join(runDir, 'predictions'));
     const rows: PredictRow[] = [];
     const stems = uniqueStems(images);
     for (const [i, file] of images.entries()) {
-      const score = pred.scores ? pred.scores[i] : imageScoreFromMap(pred.maps[i], cfg.eval.imageScore);
+      const score = pred.scores ? pred.scores[i] : imageScoreFromMap(pred.maps![i], cfg.eval.imageScore);
       const r = cfg.eval.resolution;
       const image = r === side ? pixels[i] : await loadImageFile(file, r);
       const heat = path.join(outDir, `${stems[i]}_heatmap.png`);
-      await writeHeatmapPng(heat, image, pred.maps[i]);
+      if (pred.maps) await writeHeatmapPng(heat, image, pred.maps[i]);
       rows.push({ image: file, score, threshold, anomalous: score >= threshold, heatmap: heat });
     }
     const csv = ['image,score,threshold,anomalous,heatmap', ...rows.map((r) => [r.image, r.score, r.threshold, r.anomalous ? 1 : 0, r.heatmap].join(','))].join('\n') + '\n';

@@ -2,13 +2,15 @@
 // AUROC of every method (± std over seeds), and beside UniAD and PaDiM the poster's numbers and our difference
 // where the classes are MVTec AD's. Also the parameter counts (one unified model vs. one model per class).
 import * as path from 'node:path';
-import { writeFileAtomic } from '@unified-ad/core';
+import { listModels, writeFileAtomic } from '@unified-ad/core';
 import { buildResultTable, tableToCsv as resultTableToCsv, tableToMarkdown as resultTableToMarkdown, type ResultTable, type RunResult as EvalRunResult } from '@unified-ad/eval';
 import type { CellResult, PlanOptions } from '../grid/plan';
 import { tableToText, writeTable, type Table } from '../tables';
 
-/** Our registry name → the poster's column, for the methods the poster reports. */
-export const POSTER_METHOD: Record<string, string> = { uniad: 'UniAD', padim: 'PaDiM' };
+/** Our registry name → the poster's column (the registry entry's `paperName`), for the methods the poster reports. */
+export function posterMethods(): Record<string, string> {
+  return Object.fromEntries(listModels().filter((m) => m.paperName).map((m) => [m.name, m.paperName!]));
+}
 
 export function methodsOf(results: CellResult[]): string[] {
   const out: string[] = [];
@@ -43,7 +45,8 @@ export function aurocTable(results: CellResult[], metric: 'i_auroc' | 'p_auroc')
   const runs = joinRuns(results);
   const methods = methodsOf(results);
   const mvtec = results.some((r) => isMvtecData(r.cell.config.data));
-  const compare = Object.fromEntries(methods.filter((m) => POSTER_METHOD[m]).map((m) => [m, POSTER_METHOD[m]]));
+  const poster = posterMethods();
+  const compare = Object.fromEntries(methods.filter((m) => poster[m]).map((m) => [m, poster[m]]));
   return buildResultTable(runs, { metric, methods, ...(mvtec ? { paper: { compare } } : { groups: {}, otherGroup: 'classes' }) });
 }
 

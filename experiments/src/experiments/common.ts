@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { UserError, applyOverrides, listModels } from '@unified-ad/core';
 import { loadDataset } from '@unified-ad/datasets';
 import { CONFIG_DIR, mergeConfigs, shippedConfig, toRunConfig } from '../config-files';
-import type { RunConfig } from '../engine';
+import type { RunConfig } from '@unified-ad/engine';
 import { makeCell, type Budget, type Cell, type PlanOptions } from '../grid/plan';
 
 /** The shipped config of a method at a budget (`<method>-<budget>.yaml`), or the budget's base with the method's defaults. */

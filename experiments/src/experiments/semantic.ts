@@ -26,7 +26,8 @@ export function detectSemanticFormat(root: string, given?: string): 'cifar10' | 
   if (!fs.existsSync(root)) throw new UserError(`--root ${root}: folder not found`);
   const names = fs.readdirSync(root);
   if (names.includes('test_batch.bin') || names.includes('cifar-10-batches-bin')) return 'cifar10';
-  if (names.some((n) => n.startsWith('t10k-images'))) return 'mnist';
+  // MNIST and Fashion-MNIST ship the same IDX file names: a folder (or parent) named *fashion* is Fashion-MNIST
+  if (names.some((n) => n.startsWith('t10k-images'))) return /fashion/i.test(path.resolve(root)) ? 'fashion-mnist' : 'mnist';
   throw new UserError(`--root ${root}: neither CIFAR-10 binary batches (test_batch.bin) nor IDX files (t10k-images-idx3-ubyte) found`);
 }
 
@@ -57,6 +58,21 @@ async function planSemantic(options: PlanOptions): Promise<Cell[]> {
   return cells;
 }
 
+const DATASET_LABEL: Record<string, string> = { cifar10: 'CIFAR-10', mnist: 'MNIST', 'fashion-mnist': 'Fashion-MNIST' };
+
+/** "CIFAR-10 (cifar-10-batches-bin)": the dataset kind and the folder the cells ran on. */
+export function semanticDatasetLabel(results: CellResult[]): string {
+  const seen = [
+    ...new Set(
+      results.map((r) => {
+        const d = r.cell.config.data as { type?: string; root?: string };
+        return `${DATASET_LABEL[d.type ?? ''] ?? d.type ?? 'unknown data'}${d.root ? ` (${path.basename(d.root)})` : ''}`;
+      }),
+    ),
+  ];
+  return seen.length ? seen.join(', ') : 'no data';
+}
+
 export function semanticTable(results: CellResult[], budget: Budget): Table {
   const methods = [...new Set(results.map((r) => r.cell.method))];
   const variants = [...new Set(results.map((r) => r.cell.variant ?? ''))];
@@ -68,7 +84,7 @@ export function semanticTable(results: CellResult[], budget: Budget): Table {
     stat(seeds.map((sd) => stat(results.filter((r) => r.cell.method === m && r.cell.seed === sd).map((r) => (r.result.mean as Record<string, number>).i_auroc)).mean));
   rows.push(['mean', ...methods.map((m) => fmtStat(meanOverSets(m)))]);
   return {
-    title: `Semantic anomaly detection (CIFAR-10 protocol, unified): image AUROC per normal-class set, budget ${budget}`,
+    title: `Semantic anomaly detection on ${semanticDatasetLabel(results)} (the paper's CIFAR-10 protocol, unified): image AUROC per normal-class set, budget ${budget}`,
     header: ['normal classes', ...methods],
     rows,
     notes: ['Image score = mean of the anomaly map; AUROC in %; one unified model per normal-class set and method.'],

@@ -2,7 +2,11 @@
 // renderer that turns the cells' results into tables and pictures. Cells are keyed by name + a hash of their
 // resolved config, so a finished cell is reused only when its config is unchanged.
 import * as crypto from 'node:crypto';
-import type { RunConfig, RunResult } from '../engine';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { z } from 'zod';
+import { UserError, readJsonFile } from '@unified-ad/core';
+import type { RunConfig, RunResult } from '@unified-ad/engine';
 
 export type Budget = 'smoke' | 'cpu' | 'paper';
 export const BUDGETS: Budget[] = ['smoke', 'cpu', 'paper'];
@@ -74,4 +78,57 @@ export function cellKey(c: Omit<Cell, 'key'>): string {
 
 export function makeCell(c: Omit<Cell, 'key'>): Cell {
   return { ...c, key: cellKey(c) };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Reading an experiment folder's files back: plan.json and cells/<key>/cell.json. A truncated or hand-edited
+// file is one UserError line naming the file and the key (runner.ts: readPlan, readCell, cellDone use these).
+
+const ShardSchema = z.object({ index: z.number().int().min(0), count: z.number().int().min(1) });
+
+/** plan.json: what `experiment merge` and `uniad report` read (extra keys kept). */
+export const PlanFileSchema = z
+  .object({
+    experiment: z.string(),
+    options: z.object({ budget: z.enum(['smoke', 'cpu', 'paper']), seeds: z.number().int().min(1) }).loose(),
+    cells: z.array(z.object({ key: z.string(), hash: z.string() }).loose()),
+    shard: ShardSchema.nullable(),
+  })
+  .loose();
+export type PlanFile = z.infer<typeof PlanFileSchema>;
+
+/** cells/<key>/cell.json. */
+export const CellFileSchema = z
+  .object({
+    key: z.string(),
+    hash: z.string(),
+    method: z.string(),
+    setting: z.enum(['unified', 'separate']),
+    group: z.string(),
+    seed: z.number(),
+    variant: z.string().optional(),
+    seconds: z.number(),
+  })
+  .loose();
+export type CellFile = z.infer<typeof CellFileSchema>;
+
+/** Reads `<dir>/plan.json` (UserError when absent: not an experiment folder; when malformed: names file + key). */
+export function readPlanFile(dir: string): PlanFile {
+  const f = path.join(dir, 'plan.json');
+  if (!fs.existsSync(f)) throw new UserError(`${dir}: not an experiment folder (no plan.json)`);
+  return readJsonFile(f, PlanFileSchema, 'run the experiment again to rewrite it');
+}
+
+/** Reads a cell's cell.json; a malformed one is an error (use cellFileOk to treat it as "not finished"). */
+export function readCellFile(file: string): CellFile {
+  return readJsonFile(file, CellFileSchema, 'delete the cell folder to re-run it');
+}
+
+/** The cell record when it is readable and well-formed, else null (a damaged cell is re-run, not reused). */
+export function cellFileOk(file: string): CellFile | null {
+  try {
+    return readCellFile(file);
+  } catch {
+    return null;
+  }
 }

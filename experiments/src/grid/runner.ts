@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as YAML from 'yaml';
 import { UserError, writeFileAtomic } from '@unified-ad/core';
-import type { RunConfig, RunResult } from '../engine';
+import type { RunConfig, RunResult } from '@unified-ad/engine';
 import { trainRun } from '../run-folder';
 import { configHash, type Cell, type CellResult, type ExperimentDef, type PlanOptions } from './plan';
 import { inShard, type Shard } from './shard';

@@ -86,3 +86,30 @@ export function loadConfig<S extends z.ZodType>(schema: S, file: string | null, 
   const where = file ? (overrides.length ? `${file} (with overrides ${overrides.join(' ')})` : file) : 'config';
   return validateConfig(schema, raw, where);
 }
+
+/**
+ * Reads a JSON file a user may hand in (results.json, plan.json, thresholds.json, ...): a missing, truncated or
+ * wrongly shaped file is a one-line UserError naming the file (and, with a schema, the key). `hint` ends the
+ * message of a malformed file (e.g. "re-run the experiment to rewrite it").
+ */
+export function readJsonFile<S extends z.ZodType = z.ZodUnknown>(file: string, schema?: S, hint?: string): z.infer<S> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UserError(code === 'ENOENT' ? `file not found: ${file}` : `${file}: cannot read (${(e as Error).message.split('\n')[0]})`);
+  }
+  const tail = hint ? `; ${hint}` : '';
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    const why = text.trim() === '' ? 'the file is empty' : `${(e as Error).message.split('\n')[0]}`;
+    throw new UserError(`${file}: not valid JSON, truncated or damaged? (${why})${tail}`);
+  }
+  if (!schema) return raw as never;
+  const r = schema.safeParse(raw);
+  if (!r.success) throw new UserError(`${formatZodError(r.error, file)}${tail}`);
+  return r.data as never;
+}

@@ -1,6 +1,9 @@
 // Native TensorFlow engine bootstrap. Every package imports `tf` from here, never from a tfjs package
 // directly, so that exactly one backend is loaded and a slow fallback is never silent.
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 
 export type Tf = typeof import('@tensorflow/tfjs-node');
 
@@ -28,8 +31,113 @@ function cudaPresent(): boolean {
   }
 }
 
+/** absl's start-up notices that TF_CPP_MIN_LOG_LEVEL does not reach (TensorFlow ≥ 2.16 logs through absl). */
+const NATIVE_NOISE = [/^WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR$/, /^I\d{4} \d\d:\d\d:\d+\.\d+\s+\d+ [\w./-]+:\d+\] /];
+
+/** Drops absl's INFO lines and its "before InitializeLog" notice from text written while the binding loaded. */
+export function filterNativeStartupLog(text: string): string {
+  return text
+    .split(/(?<=\n)/)
+    .filter((l) => !NATIVE_NOISE.some((re) => re.test(l.replace(/\r?\n$/, ''))))
+    .join('');
+}
+
+function fdFlags(fd: number): { flags: number; pos: number } | null {
+  try {
+    const t = fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8');
+    const flags = /^flags:\s*([0-7]+)/m.exec(t);
+    const pos = /^pos:\s*(\d+)/m.exec(t);
+    return flags && pos ? { flags: parseInt(flags[1], 8), pos: Number(pos[1]) } : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Runs `fn` (the native binding's load) with file descriptor 2 pointing at a capture file, then puts the
+ * original stderr back and writes out what was captured minus absl's INFO lines. TensorFlow ≥ 2.16 logs
+ * through absl before absl::InitializeLog, which ignores TF_CPP_MIN_LOG_LEVEL; Node has no dup2, so the
+ * stderr target is reopened through /proc/self/fd (Linux). Only where that gives an equivalent stream: a
+ * terminal, a pipe, or a regular file written at its end (then opened for appending, together with stdout
+ * when that is the same file); anything else, other systems, vitest workers and UNIFIED_AD_TF_LOGS=1 load
+ * without capture.
+ */
+function withNativeStderrFiltered<T>(fn: () => T): T {
+  if (process.platform !== 'linux' || process.env.UNIFIED_AD_TF_LOGS === '1' || process.env.VITEST !== undefined) return fn();
+  const C = fs.constants;
+  let reopenFlags: number;
+  let alsoStdout = false;
+  try {
+    const st = fs.fstatSync(2);
+    fs.fstatSync(0);
+    fs.fstatSync(1);
+    if (st.isCharacterDevice()) reopenFlags = C.O_WRONLY | C.O_NOCTTY;
+    else if (st.isFIFO()) {
+      // a FIFO without a reader would block the open: probe non-blocking first
+      fs.closeSync(fs.openSync('/proc/self/fd/2', C.O_WRONLY | C.O_NONBLOCK));
+      reopenFlags = C.O_WRONLY;
+    } else if (st.isFile()) {
+      const f2 = fdFlags(2);
+      if (!f2) return fn();
+      if (!(f2.flags & C.O_APPEND) && f2.pos !== st.size) return fn(); // writing inside the file: keep it as is
+      const st1 = fs.fstatSync(1);
+      if (st1.isFile() && st1.ino === st.ino && st1.dev === st.dev) {
+        const f1 = fdFlags(1);
+        if (!f1) return fn();
+        if (!(f1.flags & C.O_APPEND)) {
+          if (f1.pos !== st.size) return fn();
+          alsoStdout = true; // `> log 2>&1`: both append from now on, so their order is kept
+        }
+      }
+      reopenFlags = C.O_WRONLY | C.O_APPEND;
+    } else return fn();
+  } catch {
+    return fn();
+  }
+  const capture = path.join(os.tmpdir(), `unified-ad-tf-load-${process.pid}-${Date.now().toString(36)}.log`);
+  let keep = -1;
+  try {
+    keep = fs.openSync('/proc/self/fd/2', reopenFlags);
+    fs.closeSync(2);
+    const got = fs.openSync(capture, 'w');
+    if (got !== 2) {
+      // fd 2 was taken meanwhile: undo
+      fs.closeSync(got);
+      fs.openSync(`/proc/self/fd/${keep}`, reopenFlags);
+      fs.closeSync(keep);
+      fs.rmSync(capture, { force: true });
+      return fn();
+    }
+  } catch {
+    if (keep >= 0) fs.closeSync(keep);
+    return fn();
+  }
+  try {
+    return fn();
+  } finally {
+    fs.closeSync(2);
+    fs.openSync(`/proc/self/fd/${keep}`, reopenFlags); // the lowest free descriptor: 2 again
+    fs.closeSync(keep);
+    if (alsoStdout) {
+      const k1 = fs.openSync('/proc/self/fd/1', reopenFlags);
+      fs.closeSync(1);
+      fs.openSync(`/proc/self/fd/${k1}`, reopenFlags);
+      fs.closeSync(k1);
+    }
+    let text = '';
+    try {
+      text = fs.readFileSync(capture, 'utf8');
+    } catch {
+      /* nothing captured */
+    }
+    fs.rmSync(capture, { force: true });
+    const rest = filterNativeStartupLog(text);
+    if (rest) fs.writeSync(2, rest);
+  }
+}
+
 function load(): { tf: Tf; info: EngineInfo } {
-  // TensorFlow's C++ logging of CPU features etc. is noise for users.
+  // TensorFlow's C++ logging of CPU features etc. is noise for users (TF ≥ 2.16 also needs the capture below).
   process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
   const errors: string[] = [];
   const candidates: string[] = [];
@@ -40,7 +148,11 @@ function load(): { tf: Tf; info: EngineInfo } {
   for (const pkg of candidates) {
     try {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const tf = require(pkg) as Tf;
+      const tf = withNativeStderrFiltered(() => {
+        const t = require(pkg) as Tf;
+        t.getBackend(); // the backend (and TensorFlow's context) starts here: inside the capture
+        return t;
+      });
       if (tf.getBackend() !== 'tensorflow') throw new Error(`backend is ${tf.getBackend()}`);
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
       const binding = (tf.backend() as any).binding;

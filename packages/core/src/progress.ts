@@ -47,8 +47,18 @@ export function progress(label: string, total: number): Progress {
   };
 }
 
-function fmt(info: Record<string, string | number>): string {
+/** One progress value: integers (counts) as integers, other numbers with 4 decimals (or exponent when tiny). */
+export function formatProgressValue(x: string | number): string {
+  if (typeof x !== 'number') return x;
+  if (Number.isInteger(x)) return String(x);
+  return Math.abs(x) < 1e-2 && x !== 0 ? x.toExponential(3) : x.toFixed(4);
+}
+
+/** "k=v k=v" of a progress line's info (exported for tests). */
+export function formatProgressInfo(info: Record<string, string | number>): string {
   return Object.entries(info)
-    .map(([k, x]) => `${k}=${typeof x === 'number' ? (Math.abs(x) < 1e-2 && x !== 0 ? x.toExponential(3) : x.toFixed(4)) : x}`)
+    .map(([k, x]) => `${k}=${formatProgressValue(x)}`)
     .join(' ');
 }
+
+const fmt = formatProgressInfo;

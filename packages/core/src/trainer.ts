@@ -1,5 +1,7 @@
-// One trainer for every feature reconstructor (UniAD, MLP, CNN, Transformer): AdamW, StepLR, gradient clipping
-// by global norm, evaluation every k epochs, best/last checkpoints with exact resume, JSONL + TensorBoard logs.
+// The gradient loop every gradient-trained method calls from its `fit` (method.ts): shuffled batches from the
+// seeded Rng, the method's loss, an optimizer (AdamW by default) with a per-epoch lr schedule, gradient clipping by
+// global norm, evaluation every k epochs, best/last checkpoints (weights, buffers, optimizer slots, RNG state) with
+// exact resume, JSONL + TensorBoard logs, Ctrl-C within one step.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Scalar, Tensor, Tensor4D, Variable } from '@tensorflow/tfjs-node';
@@ -7,7 +9,11 @@ import { z } from 'zod';
 import { tf } from './engine';
 import { Rng, type RngState } from './rng';
 import type { Reconstructor } from './types';
+import type { Batch, BatchLoss, FitContext, FitData, FitReport, Trainable } from './method';
 import { AdamW, stepLR } from './optim/adamw';
+import { OptimizerConfigSchema, createOptimizer } from './optim/config';
+import { ScheduleConfigSchema, lrAt } from './optim/schedules';
+import { tensorFitData } from './fit-data';
 import { loadCheckpoint, saveCheckpoint, type CheckpointTensor } from './checkpoint';
 import { TensorBoardWriter } from './tensorboard';
 import { progress } from './progress';
@@ -21,6 +27,13 @@ export const TrainConfigSchema = z
     betas: z.tuple([z.number().min(0).max(1), z.number().min(0).max(1)]).default([0.9, 0.999]),
     eps: z.number().positive().default(1e-8),
     weightDecay: z.number().min(0).default(1e-4),
+    /**
+     * optimizer other than the default AdamW(betas, eps, weightDecay above), e.g. {name: sgd, momentum: 0.9,
+     * nesterov: true, weightDecay: 1e-4}; null = that default
+     */
+    optimizer: OptimizerConfigSchema.nullable().default(null),
+    /** lr schedule other than the default StepLR(lrStepSize, lrGamma), e.g. {kind: cosine}; null = that default */
+    schedule: ScheduleConfigSchema.nullable().default(null),
     /** StepLR: multiply lr by gamma every stepSize epochs */
     lrStepSize: z.number().int().positive().default(800),
     lrGamma: z.number().positive().default(0.1),
@@ -90,34 +103,52 @@ export function getPath(obj: unknown, dotted: string): number | undefined {
   return typeof cur === 'number' ? cur : undefined;
 }
 
+/** Optimizer surface the loop needs (AdamW, Adam, SGD). */
+export interface LoopOptimizer {
+  lr: number;
+  apply(grads: Map<string, Tensor>, clipNorm: number | null): Tensor;
+  getState(): { step: number; lr: number; slots: Map<string, Float32Array[] | [Float32Array, Float32Array]> };
+  setState(s: { step: number; lr: number; slots: Map<string, Float32Array[]> }): void;
+  dispose(): void;
+}
+
+/** Checkpoint tensor names of optimizer slot k (AdamW's m / v keep their historical names). */
+const slotName = (k: number, name: string) => (k === 0 ? `adam_m/${name}` : k === 1 ? `adam_v/${name}` : `slot${k}/${name}`);
+
 /** Snapshot of everything that resume needs. */
-function makeCheckpoint(vars: Map<string, Variable>, opt: AdamW, meta: Record<string, unknown>) {
+function makeCheckpoint(vars: Map<string, Variable>, buffers: Map<string, Variable>, opt: LoopOptimizer, meta: Record<string, unknown>) {
   const tensors: CheckpointTensor[] = [];
   for (const [name, v] of vars) tensors.push({ name: `model/${name}`, shape: v.shape, data: v.dataSync() as Float32Array });
+  for (const [name, v] of buffers) tensors.push({ name: `buffer/${name}`, shape: v.shape, data: v.dataSync() as Float32Array });
   const st = opt.getState();
-  for (const [name, [m, v]] of st.slots) {
+  for (const [name, slots] of st.slots) {
     const shape = vars.get(name)!.shape;
-    tensors.push({ name: `adam_m/${name}`, shape, data: m }, { name: `adam_v/${name}`, shape, data: v });
+    slots.forEach((data, k) => tensors.push({ name: slotName(k, name), shape, data }));
   }
   return { meta: { ...meta, optStep: st.step, optLr: st.lr }, tensors };
 }
 
-/** Loads model weights (and optionally optimizer state) from a checkpoint file. */
-export function restoreCheckpoint(file: string, vars: Map<string, Variable>, opt?: AdamW): Record<string, unknown> {
+/** Loads model weights (and optionally buffers and optimizer state) from a checkpoint file. */
+export function restoreCheckpoint(file: string, vars: Map<string, Variable>, opt?: LoopOptimizer, buffers?: Map<string, Variable>): Record<string, unknown> {
   const ck = loadCheckpoint(file);
   const byName = new Map(ck.tensors.map((t) => [t.name, t]));
-  for (const [name, v] of vars) {
-    const t = byName.get(`model/${name}`);
-    if (!t) throw new UserError(`${file}: checkpoint has no weights for '${name}' (was it made by another model/config?)`);
-    if (t.shape.join('x') !== v.shape.join('x'))
-      throw new UserError(`${file}: '${name}' has shape [${t.shape}] in the checkpoint but [${v.shape}] in the model`);
-    v.assign(tf.tensor(t.data, v.shape));
-  }
+  const put = (prefix: string, m: Map<string, Variable>) => {
+    for (const [name, v] of m) {
+      const t = byName.get(`${prefix}/${name}`);
+      if (!t) throw new UserError(`${file}: checkpoint has no ${prefix === 'model' ? 'weights' : 'buffer'} for '${name}' (was it made by another model/config?)`);
+      if (t.shape.join('x') !== v.shape.join('x'))
+        throw new UserError(`${file}: '${name}' has shape [${t.shape}] in the checkpoint but [${v.shape}] in the model`);
+      v.assign(tf.tensor(t.data, v.shape));
+    }
+  };
+  put('model', vars);
+  if (buffers) put('buffer', buffers);
   if (opt) {
-    const slots = new Map<string, [Float32Array, Float32Array]>();
+    const slots = new Map<string, Float32Array[]>();
     for (const name of vars.keys()) {
-      const m = byName.get(`adam_m/${name}`), v = byName.get(`adam_v/${name}`);
-      if (m && v) slots.set(name, [m.data, v.data]);
+      const list: Float32Array[] = [];
+      for (let k = 0; byName.has(slotName(k, name)); k++) list.push(byName.get(slotName(k, name))!.data);
+      if (list.length) slots.set(name, list);
     }
     opt.setState({ step: ck.meta.optStep as number, lr: ck.meta.optLr as number, slots });
   }
@@ -125,19 +156,24 @@ export function restoreCheckpoint(file: string, vars: Map<string, Variable>, opt
 }
 
 /**
- * One optimisation step: loss and gradients of the model's variables, clipping by global norm (null = off),
- * AdamW update. Returns [loss, pre-clip gradient norm] as tensors (call inside tf.tidy).
+ * One optimisation step: loss and gradients of `vars`, clipping by global norm (null = off), optimizer update.
+ * Returns [loss, pre-clip gradient norm] as tensors (call inside tf.tidy).
  */
-export function makeTrainStep(model: Reconstructor, opt: AdamW, clipNorm: number | null): (batch: Tensor4D, rng: Rng) => [Tensor, Tensor] {
-  const vars = model.namedVariables();
+export function makeGradientStep<B>(vars: Map<string, Variable>, loss: (batch: B, rng: Rng) => Scalar, opt: LoopOptimizer, clipNorm: number | null): (batch: B, rng: Rng) => [Tensor, Tensor] {
   const varList = [...vars.values()];
-  const nameOf = new Map(varList.map((v, i) => [v.name, [...vars.keys()][i]]));
+  const keys = [...vars.keys()];
+  const nameOf = new Map(varList.map((v, i) => [v.name, keys[i]]));
   return (batch, rng) => {
-    const { value, grads } = tf.variableGrads(() => model.loss(batch, rng) as Scalar, varList);
+    const { value, grads } = tf.variableGrads(() => loss(batch, rng), varList);
     const g = new Map<string, Tensor>();
     for (const [k, t] of Object.entries(grads)) g.set(nameOf.get(k)!, t);
     return [value, opt.apply(g, clipNorm)];
   };
+}
+
+/** makeGradientStep for a feature reconstructor (features in, loss out). */
+export function makeTrainStep(model: Reconstructor, opt: LoopOptimizer, clipNorm: number | null): (batch: Tensor4D, rng: Rng) => [Tensor, Tensor] {
+  return makeGradientStep(model.namedVariables(), (b: Tensor4D, r: Rng) => model.loss(b, r), opt, clipNorm);
 }
 
 /** Median ms of a paper-style training step (AdamW, clipping 0.1) and of an inference batch of `x`. */
@@ -166,24 +202,56 @@ export function benchReconstructor(model: Reconstructor, x: Tensor4D, steps: num
   return { trainMs, inferMs };
 }
 
-export async function train(opts: TrainOptions): Promise<TrainResult> {
-  const { model, features, config: cfg } = opts;
-  const n = features.shape[0];
-  if (n === 0) throw new UserError('no training features (empty training set)');
-  const vars = model.namedVariables();
-  const opt = new AdamW(vars, { lr: cfg.lr, betas: cfg.betas as [number, number], eps: cfg.eps, weightDecay: cfg.weightDecay });
-  const trainStep = makeTrainStep(model, opt, cfg.clipNorm);
-  let rng = new Rng(cfg.seed);
+export interface GradientFitOptions {
+  /** the network: trainable variables (and buffers) */
+  net: Trainable;
+  /** training-mode loss of a batch; all randomness from the rng */
+  loss: BatchLoss;
+  data: FitData;
+  ctx: FitContext;
+  /** the method's own optimizer (its parameter groups); default: built from ctx.train */
+  optimizer?: LoopOptimizer;
+  /** the method's own lr at an epoch (counted from 0); default: from ctx.train */
+  lrAt?: (epoch: number) => number;
+}
+
+/** The optimizer of a train config: `optimizer`, else AdamW with its betas / eps / weight decay. */
+export function optimizerFromConfig(cfg: TrainConfig, vars: Map<string, Variable>): LoopOptimizer {
+  if (cfg.optimizer) return createOptimizer(cfg.optimizer, vars, cfg.lr) as unknown as LoopOptimizer;
+  return new AdamW(vars, { lr: cfg.lr, betas: cfg.betas as [number, number], eps: cfg.eps, weightDecay: cfg.weightDecay }) as unknown as LoopOptimizer;
+}
+
+/** The lr schedule of a train config: `schedule`, else StepLR(lrStepSize, lrGamma). */
+export function lrFromConfig(cfg: TrainConfig): (epoch: number) => number {
+  if (cfg.schedule) return (e) => lrAt(cfg.schedule!, cfg.lr, e, cfg.epochs);
+  return (e) => stepLR(cfg.lr, e, cfg.lrStepSize, cfg.lrGamma);
+}
+
+/** Lets the event loop run (a pending SIGINT handler), at about a microsecond per call. */
+const yieldToEvents = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** The gradient loop: trains `net` on `data` with `loss`, as configured by ctx.train. */
+export async function fitGradient(opts: GradientFitOptions): Promise<TrainResult> {
+  const { net, loss, data, ctx } = opts;
+  const cfg = ctx.train;
+  const n = data.samples.length;
+  if (n === 0) throw new UserError('no training data (empty training set)');
+  const vars = net.namedVariables();
+  const buffers = net.namedBuffers?.() ?? new Map<string, Variable>();
+  const opt = opts.optimizer ?? optimizerFromConfig(cfg, vars);
+  const lrAt = opts.lrAt ?? lrFromConfig(cfg);
+  const trainStep = makeGradientStep(vars, loss, opt, cfg.clipNorm);
+  let rng = new Rng(ctx.seed);
   let startEpoch = 0;
   let best: { epoch: number; value: number } | null = null;
   const history: EpochRecord[] = [];
 
-  const ckDir = opts.outDir ? path.join(opts.outDir, 'checkpoints') : null;
-  const jsonl = opts.outDir ? path.join(opts.outDir, 'metrics.jsonl') : null;
+  const ckDir = ctx.outDir ? path.join(ctx.outDir, 'checkpoints') : null;
+  const jsonl = ctx.outDir ? path.join(ctx.outDir, 'metrics.jsonl') : null;
   if (ckDir) fs.mkdirSync(ckDir, { recursive: true });
 
-  if (opts.resume && ckDir && fs.existsSync(path.join(ckDir, 'last.ckpt'))) {
-    const meta = restoreCheckpoint(path.join(ckDir, 'last.ckpt'), vars, opt);
+  if (ctx.resume && ckDir && fs.existsSync(path.join(ckDir, 'last.ckpt'))) {
+    const meta = restoreCheckpoint(path.join(ckDir, 'last.ckpt'), vars, opt, buffers);
     startEpoch = meta.epoch as number;
     rng = new Rng(meta.rng as RngState);
     best = (meta.best as typeof best) ?? null;
@@ -199,7 +267,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   } else if (jsonl && fs.existsSync(jsonl)) {
     fs.rmSync(jsonl);
   }
-  const tb = opts.outDir ? new TensorBoardWriter(path.join(opts.outDir, 'tb')) : null;
+  const tb = ctx.outDir ? new TensorBoardWriter(path.join(ctx.outDir, 'tb')) : null;
 
   let interrupted = false;
   const onSigint = () => {
@@ -210,8 +278,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   process.on('SIGINT', onSigint);
 
   const stepsPerEpoch = Math.ceil(n / cfg.batchSize);
-  const endEpoch = Math.min(cfg.epochs, opts.stopAfterEpoch ?? cfg.epochs);
-  const bar = progress(opts.label ?? 'train', (endEpoch - startEpoch) * stepsPerEpoch);
+  const endEpoch = Math.min(cfg.epochs, ctx.stopAfterEpoch ?? cfg.epochs);
+  const bar = progress(ctx.label ?? 'train', (endEpoch - startEpoch) * stepsPerEpoch);
   let totalSteps = 0;
   let totalStepTime = 0;
   let finalLoss = NaN;
@@ -219,17 +287,18 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   try {
     for (let e = startEpoch; e < endEpoch && !interrupted; e++) {
       const t0 = Date.now();
-      opt.lr = stepLR(cfg.lr, e, cfg.lrStepSize, cfg.lrGamma);
+      opt.lr = lrAt(e);
       const perm = rng.permutation(n);
       let lossSum: Tensor = tf.scalar(0);
       let normSum: Tensor = tf.scalar(0);
       for (let s = 0; s < stepsPerEpoch; s++) {
+        await yieldToEvents();
         if (interrupted) break;
         const ts = process.hrtime.bigint();
         const idx = perm.slice(s * cfg.batchSize, (s + 1) * cfg.batchSize);
-        const [loss, norm] = tf.tidy(() => trainStep(tf.gather(features, tf.tensor1d(idx, 'int32')) as Tensor4D, rng));
-        const ls = lossSum.add(loss), ns = normSum.add(norm);
-        lossSum.dispose(); normSum.dispose(); loss.dispose(); norm.dispose();
+        const [lossT, norm] = tf.tidy(() => trainStep(data.batch(idx), rng));
+        const ls = lossSum.add(lossT), ns = normSum.add(norm);
+        lossSum.dispose(); normSum.dispose(); lossT.dispose(); norm.dispose();
         lossSum = ls; normSum = ns;
         totalStepTime += Number(process.hrtime.bigint() - ts) / 1e9;
         totalSteps++;
@@ -244,12 +313,12 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       const rec: EpochRecord = { epoch, step: epoch * stepsPerEpoch, train_loss: meanLoss, grad_norm: meanNorm, lr: opt.lr, time_s: (Date.now() - t0) / 1000 };
       const before = history.length ? (history[history.length - 1].elapsed_s ?? 0) : 0;
       const outOfTime = cfg.maxMinutes !== null && before + rec.time_s >= cfg.maxMinutes * 60;
-      if (opts.evaluate && cfg.evalEvery > 0 && (epoch % cfg.evalEvery === 0 || epoch === cfg.epochs || outOfTime)) {
-        rec.eval = await opts.evaluate(epoch);
+      if (ctx.evaluate && cfg.evalEvery > 0 && (epoch % cfg.evalEvery === 0 || epoch === cfg.epochs || outOfTime)) {
+        rec.eval = await ctx.evaluate(epoch);
         const v = getPath(rec.eval, cfg.bestKey);
         if (v !== undefined && (best === null || v > best.value)) {
           best = { epoch, value: v };
-          if (ckDir) saveCheckpoint(path.join(ckDir, 'best.ckpt'), makeCheckpoint(vars, opt, { epoch, rng: rng.getState(), best, kind: 'best' }));
+          if (ckDir) saveCheckpoint(path.join(ckDir, 'best.ckpt'), makeCheckpoint(vars, buffers, opt, { epoch, rng: rng.getState(), best, kind: 'best' }));
         }
       }
       rec.elapsed_s = Math.round((before + (Date.now() - t0) / 1000) * 1000) / 1000;
@@ -262,10 +331,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         if (rec.eval) flatten(rec.eval, 'eval', scalars);
         tb.scalars(epoch, scalars);
       }
-      if (ckDir) saveCheckpoint(path.join(ckDir, 'last.ckpt'), makeCheckpoint(vars, opt, { epoch, rng: rng.getState(), best, kind: 'last' }));
-      opts.onEpoch?.(rec);
+      if (ckDir) saveCheckpoint(path.join(ckDir, 'last.ckpt'), makeCheckpoint(vars, buffers, opt, { epoch, rng: rng.getState(), best, kind: 'last' }));
+      ctx.onEpoch?.(rec);
       if (outOfTime) {
-        if (e + 1 < endEpoch) process.stderr.write(`${opts.label ?? 'train'}: time budget train.maxMinutes=${cfg.maxMinutes} reached after epoch ${epoch}\n`);
+        if (e + 1 < endEpoch) ctx.log(`${ctx.label ?? 'train'}: time budget train.maxMinutes=${cfg.maxMinutes} reached after epoch ${epoch}`);
         break;
       }
     }
@@ -273,7 +342,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     bar.stop();
     process.off('SIGINT', onSigint);
     tb?.close();
-    opt.dispose();
+    if (!opts.optimizer) opt.dispose();
   }
   return {
     epochsRun,
@@ -285,6 +354,26 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     secondsPerStep: totalSteps ? totalStepTime / totalSteps : NaN,
   };
 }
+
+/** `train()` of a feature reconstructor on a features tensor (the v1 entry point; fitGradient underneath). */
+export async function train(opts: TrainOptions): Promise<TrainResult> {
+  const { model, features } = opts;
+  const data = tensorFitData(Array.from({ length: features.shape[0] }, (_, i) => syntheticSample(i)), { features });
+  return fitGradient({
+    net: model,
+    loss: (b: Batch, rng: Rng) => model.loss(b.features!, rng),
+    data,
+    ctx: {
+      train: opts.config, seed: opts.config.seed, outDir: opts.outDir, resume: opts.resume, label: opts.label ?? 'train',
+      evaluate: opts.evaluate, onEpoch: opts.onEpoch, stopAfterEpoch: opts.stopAfterEpoch, log: (l) => process.stderr.write(l + '\n'),
+    },
+  });
+}
+
+const syntheticSample = (i: number) => ({ id: String(i), className: 'all', split: 'train' as const, label: 0 as const, defectType: 'good', imagePath: `#${i}` });
+
+/** A FitReport from a TrainResult. */
+export const fitReport = (r: TrainResult): FitReport => ({ history: r.history, best: r.best, interrupted: r.interrupted, lastEpoch: r.lastEpoch });
 
 function flatten(obj: unknown, prefix: string, out: Record<string, number>): void {
   if (typeof obj === 'number') out[prefix] = obj;

@@ -90,10 +90,13 @@ export type AnomalyModel = Reconstructor | StatisticalModel;
 
 /** Context handed to a model factory. */
 export interface ModelContext {
-  /** channels of the feature map the model will see */
+  /** channels of the feature map the model will see (0: the method reads no features) */
   inChannels: number;
-  /** spatial size of the feature grid (H = W) */
+  /** spatial size of the feature grid (H = W; 0: no features) */
   gridSize: number;
+  /** side of the images the model will see (0 or absent: the method reads no images) */
+  imageSize?: number;
+  /** initialisation randomness (seeded from the run's seed) */
   rng: Rng;
 }
 

@@ -129,6 +129,52 @@ describe('weights resolution', () => {
     expect(fs.existsSync(cacheFolder()) ? fs.readdirSync(cacheFolder()) : []).toEqual([]);
   });
 
+  it('an explicit or env file named like the known weights must have their sha256; sha256: null opts out', async () => {
+    const flipped = Buffer.from(good);
+    flipped[10] ^= 0xff;
+    const badSha = crypto.createHash('sha256').update(flipped).digest('hex');
+    const copy = put(path.join(tmp, 'mine', spec.fileName), flipped);
+    const err = await resolveWeights(spec, { path: copy }).catch((e) => e);
+    expect(err).toBeInstanceOf(UserError);
+    // one line naming the file, the expected and the found hash
+    expect(err.message.split('\n')).toHaveLength(1);
+    expect(err.message).toContain(copy);
+    expect(err.message).toContain(`expected ${goodSha}`);
+    expect(err.message).toContain(`found ${badSha}`);
+    expect(err.message).toContain('backbone.sha256: null');
+    process.env[spec.envVar] = copy;
+    await expect(resolveWeights(spec)).rejects.toThrow(new RegExp(`UNIFIED_AD_TEST_FAKE_WEIGHTS.*sha256 mismatch: expected ${goodSha}, found ${badSha}`));
+    // opt-out: your own weights under the known name are used, their hash recorded
+    expect(await resolveWeights(spec, { sha256: null })).toMatchObject({ path: copy, source: 'env', sha256: badSha });
+    delete process.env[spec.envVar];
+    expect(await resolveWeights(spec, { path: copy, sha256: null })).toMatchObject({ source: 'explicit', sha256: badSha });
+    // an explicit expected hash is enforced whatever the name; a malformed one is an error
+    expect(await resolveWeights(spec, { path: copy, sha256: badSha })).toMatchObject({ sha256: badSha });
+    await expect(resolveWeights(spec, { path: copy, sha256: '0'.repeat(64) })).rejects.toThrow(`expected ${'0'.repeat(64)}, found ${badSha}`);
+    await expect(resolveWeights(spec, { path: copy, sha256: 'abc' })).rejects.toThrow(/sha256 'abc' is not 64 hex digits/);
+    // the right bytes under the known name pass
+    const goodCopy = put(path.join(tmp, 'ok', spec.fileName), good);
+    expect(await resolveWeights(spec, { path: goodCopy })).toMatchObject({ source: 'explicit', sha256: goodSha });
+  });
+
+  it('a wrong-sha256 copy in the cache, with no download possible, is a checksum mismatch naming it (not "not found")', async () => {
+    const cached = put(weightsCachePath(spec), Buffer.from('half a file'));
+    const found = crypto.createHash('sha256').update('half a file').digest('hex');
+    process.env.UNIFIED_AD_OFFLINE = '1';
+    const err = await resolveWeights(spec).catch((e) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect(err.message).not.toMatch(/not found/);
+    expect(err.message).toContain(`${cached}: sha256 mismatch: expected ${goodSha}, found ${found}`);
+    expect(err.message).toContain('downloads are off');
+    delete process.env.UNIFIED_AD_OFFLINE;
+    // a download that fails (404) says the same, with the download's reason
+    await expect(resolveWeights(spec)).rejects.toThrow(/sha256 mismatch.*HTTP 404/);
+    // the shared copy is checked too
+    fs.rmSync(cached);
+    const shared = put(path.join(tmp, 'shared', 'weights', 'fake', spec.fileName), Buffer.from('half a file'));
+    await expect(resolveWeights(spec, { download: false })).rejects.toThrow(`${shared}: sha256 mismatch`);
+  });
+
   it('a corrupted cache copy is ignored and replaced by a verified download', async () => {
     put(weightsCachePath(spec), Buffer.from('half a file'));
     served[`/mirror/${spec.fileName}`] = good;

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { loadConfig, TrainConfigSchema, registerModel, createModel, getModelEntry, Rng, UserError } from '../src';
+import { loadConfig, TrainConfigSchema, registerModel, createModel, getModelEntry, emptyReport, Rng, UserError } from '../src';
 
 const schema = z.object({ seed: z.number().int(), train: TrainConfigSchema, name: z.string().default('x') }).strict();
 
@@ -43,10 +43,12 @@ describe('registry', () => {
     registerModel({
       name: 'test-dummy',
       description: 'a dummy',
-      kind: 'statistical',
       configSchema: z.object({ k: z.number().default(2) }).strict(),
-      defaultFeatures: { layers: ['a'], size: 14 },
-      create: (cfg: { k: number }) => ({ kind: 'statistical', fit() {}, predict: () => { throw new Error('x'); }, state: () => ({ k: cfg.k }), parameterCount: () => cfg.k, dispose() {} }),
+      inputs: { features: { layers: ['a'], size: 14 } },
+      create: (cfg: { k: number }) => ({
+        fit: async () => emptyReport(), predict: () => { throw new Error('x'); }, state: () => ({ meta: { k: cfg.k }, tensors: [] }), loadState() {},
+        parameterCount: () => cfg.k, dispose() {},
+      }),
     });
     const m = createModel('test-dummy', { k: 5 }, { inChannels: 3, gridSize: 14, rng: new Rng(0) });
     expect(m.parameterCount()).toBe(5);

@@ -72,6 +72,8 @@ export async function checkSamples(
   const onError = opts.onError ?? 'throw';
   const imageSizes = new Map<string, { width: number; height: number }>();
   const maskPositives = new Map<string, number>();
+  /** normal rows whose mask marks anomalous pixels: the label wins, the mask is ignored (warned about below) */
+  const normalWithDefects: { sample: Sample; positives: number; pixels: number }[] = [];
   let stop = false;
   const results = await mapLimit(samples, opts.concurrency ?? 4, async (s): Promise<SkippedFile | null> => {
     if (stop) return null;
@@ -87,9 +89,10 @@ export async function checkSamples(
       if (s.maskPath && (level !== 'none' || decodeMasks)) {
         const maskPath = s.maskPath;
         let msize: { width: number; height: number };
-        if (level === 'decode' || decodeMasks) {
+        if (level === 'decode' || decodeMasks || s.label === 0) {
           const m = await decodeMask(maskPath);
           maskPositives.set(maskPath, m.positives);
+          if (s.label === 0 && m.positives > 0) normalWithDefects.push({ sample: s, positives: m.positives, pixels: m.width * m.height });
           msize = m;
         } else {
           msize = await readImageHeader(maskPath);
@@ -114,6 +117,14 @@ export async function checkSamples(
     else kept.push(samples[i]);
   });
   if (skipped.length > 0 && onError === 'throw') throw new UserError(skipped[0].reason);
+  if (normalWithDefects.length > 0) {
+    const first = normalWithDefects.find((x) => !skipped.some((k) => k.path === x.sample.imagePath)) ?? normalWithDefects[0];
+    const pct = ((100 * first.positives) / first.pixels).toFixed(first.positives === first.pixels ? 0 : 1);
+    (opts.warn ?? console.warn)(
+      `${datasetName}: ${normalWithDefects.length} normal (label 0) row${normalWithDefects.length > 1 ? 's have masks' : ' has a mask'} marking anomalous pixels; ` +
+        `the label wins and the mask is ignored (first: ${first.sample.maskPath}, ${pct}% positive, image ${first.sample.imagePath}); fix the label or the mask`,
+    );
+  }
   if (skipped.length > 0) {
     (opts.warn ?? console.warn)(
       `${datasetName}: skipped ${skipped.length} of ${samples.length} images with problems (first: ${skipped[0].reason})`,

@@ -10,6 +10,7 @@
 //   defect  (alias defectType)  optional  defect type (default 'good' for normal, 'anomaly' otherwise)
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { parse } from 'csv-parse/sync';
 import { UserError, type Sample, type Split } from '@unified-ad/core';
 import { assertClassesHaveTrainImages, checkSamples, type LoadOptions } from './checks';
 import { FileDataset } from './file-dataset';
@@ -31,50 +32,46 @@ export interface ManifestRow {
   defect?: string;
 }
 
-/** Parses RFC 4180 CSV (quoted fields, "" escapes, CRLF or LF). Returns rows of fields with their line numbers. */
+/**
+ * Parses RFC 4180 CSV with csv-parse (quoted fields, "" escapes, CRLF / LF / CR, BOM; blank lines skipped,
+ * whitespace around fields trimmed). Returns rows of fields with the line each row starts on. Malformed
+ * input is a UserError naming the line ("line N: …"), without the file (the caller adds it).
+ */
 export function parseCsv(text: string): { fields: string[]; line: number }[] {
-  const rows: { fields: string[]; line: number }[] = [];
-  let fields: string[] = [];
-  let field = '';
-  let quoted = false;
-  let line = 1;
-  let rowLine = 1;
-  let i = 0;
-  if (text.charCodeAt(0) === 0xfeff) i = 1; // BOM
-  const endRow = () => {
-    fields.push(field);
-    if (!(fields.length === 1 && fields[0].trim() === '')) rows.push({ fields, line: rowLine });
-    fields = [];
-    field = '';
-  };
-  for (; i < text.length; i++) {
-    const ch = text[i];
-    if (quoted) {
-      if (ch === '"') {
-        if (text[i + 1] === '"') {
-          field += '"';
-          i++;
-        } else quoted = false;
-      } else {
-        if (ch === '\n') line++;
-        field += ch;
-      }
-    } else if (ch === '"' && field.trim() === '') {
-      quoted = true;
-      field = '';
-    } else if (ch === ',') {
-      fields.push(field);
-      field = '';
-    } else if (ch === '\n' || ch === '\r') {
-      if (ch === '\r' && text[i + 1] === '\n') i++;
-      endRow();
-      line++;
-      rowLine = line;
-    } else field += ch;
+  let lastEnd = 0;
+  let records: { record: string[]; info: { lines: number } }[];
+  try {
+    records = parse(text, {
+      bom: true,
+      info: true,
+      relax_column_count: true,
+      relax_quotes: true,
+      skip_empty_lines: true,
+      trim: true,
+      record_delimiter: ['\r\n', '\n', '\r'],
+      on_record: (r: string[], ctx: { lines: number }) => {
+        lastEnd = ctx.lines;
+        return r;
+      },
+    }) as unknown as { record: string[]; info: { lines: number } }[];
+  } catch (e) {
+    const err = e as Error & { code?: string; lines?: number };
+    if (err.code === 'CSV_QUOTE_NOT_CLOSED') {
+      // the quote opened on the first line after the last complete row that has a quote
+      const lines = text.split(/\r\n|\n|\r/);
+      let start = lastEnd + 1;
+      while (start <= lines.length && !lines[start - 1].includes('"')) start++;
+      throw new UserError(`unterminated quoted field starting on line ${Math.min(start, lines.length)}`);
+    }
+    const msg = err.message.split('\n')[0].replace(/\s+at line \d+.*$/, '');
+    throw new UserError(err.lines ? `line ${err.lines}: ${msg}` : msg);
   }
-  if (quoted) throw new UserError(`unterminated quoted field starting on line ${rowLine}`);
-  if (field !== '' || fields.length > 0) endRow();
-  return rows;
+  const breaks = (f: string) => (f.match(/\r\n|\n|\r/g) ?? []).length;
+  return records.map(({ record, info }) => ({
+    fields: record,
+    // info.lines is where the row ends: a quoted field with line breaks makes it start earlier
+    line: info.lines - record.reduce((n, f) => n + breaks(f), 0),
+  }));
 }
 
 const ALIASES: Record<string, keyof ManifestRow> = {
@@ -89,6 +86,8 @@ const ALIASES: Record<string, keyof ManifestRow> = {
   defect: 'defect',
   defecttype: 'defect',
 };
+
+const REQUIRED: (keyof ManifestRow)[] = ['image', 'class', 'split'];
 
 function rawRows(file: string, format: 'csv' | 'jsonl'): { row: Record<string, unknown>; line: number }[] {
   const text = fs.readFileSync(file, 'utf8');
@@ -112,10 +111,19 @@ function rawRows(file: string, format: 'csv' | 'jsonl'): { row: Record<string, u
   try {
     rows = parseCsv(text);
   } catch (e) {
-    throw new UserError(`${file}: ${(e as Error).message}`);
+    const m = (e as Error).message;
+    throw new UserError(/^line \d+:/.test(m) ? `${file} ${m}` : `${file}: ${m}`);
   }
   if (rows.length === 0) throw new UserError(`manifest is empty: ${file}`);
   const header = rows[0].fields.map((h) => h.trim());
+  const known = new Set(header.map((h) => ALIASES[h.toLowerCase()]).filter(Boolean));
+  const missing = REQUIRED.filter((k) => !known.has(k));
+  if (missing.length) {
+    throw new UserError(
+      `${where(rows[0].line)}: the header has no ${missing.map((k) => `'${k}'`).join(', ')} column${missing.length > 1 ? 's' : ''} ` +
+        `(header: ${header.join(', ')}; required: ${REQUIRED.join(', ')}; optional: label, mask, defect)`,
+    );
+  }
   return rows.slice(1).map(({ fields, line }) => {
     if (fields.length !== header.length) throw new UserError(`${where(line)}: ${fields.length} fields, header has ${header.length}`);
     const row: Record<string, unknown> = {};
@@ -162,6 +170,7 @@ export function readManifest(file: string, format?: 'csv' | 'jsonl'): Sample[] {
     const cls = str('class');
     if (!cls) throw new UserError(`${where}: missing 'class'`);
     const split = str('split');
+    if (split === undefined) throw new UserError(`${where}: missing 'split' (train or test)`);
     if (split !== 'train' && split !== 'test') throw new UserError(`${where}: split must be 'train' or 'test', got '${split ?? ''}'`);
     let label: 0 | 1;
     if (r.label === undefined) {

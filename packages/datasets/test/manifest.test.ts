@@ -3,7 +3,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadManifest, loadDataset, parseCsv, readManifest, hasPixelLabels } from '../src';
-import { makeTinyMvtec, tempDir } from './helpers';
+import { expectUserError, makeTinyMvtec, tempDir, writeMaskPng } from './helpers';
 
 let root: string;
 beforeAll(async () => {
@@ -27,6 +27,59 @@ describe('parseCsv', () => {
     const r = parseCsv('\ufeffa,b\r\n"x, y","say ""hi"""\r\n\r\n1,\n');
     expect(r.map((x) => x.fields)).toEqual([['a', 'b'], ['x, y', 'say "hi"'], ['1', '']]);
     expect(r.map((x) => x.line)).toEqual([1, 2, 4]);
+  });
+
+  it('a quoted field over several lines: the row is numbered by its first line; bad quoting names the line', () => {
+    const r = parseCsv('a,b\n"two\nlines",x\nc,"d"\n');
+    expect(r.map((x) => [x.fields, x.line])).toEqual([
+      [['a', 'b'], 1],
+      [['two\nlines', 'x'], 2],
+      [['c', 'd'], 4],
+    ]);
+    expect(() => parseCsv('a,b\n1,2\n"open,3\n4,5\n')).toThrow(/^unterminated quoted field starting on line 3$/);
+    expect(() => parseCsv('a,b\n"x"y,1\n')).toThrow(/^line 2: Invalid Closing Quote/);
+  });
+});
+
+describe('manifest checks', () => {
+  it("a header without 'split' says so (not 'bad value on line 2'); a JSONL row without it too", async () => {
+    const rel = '../imgs/widget/train/good/000.png';
+    const f = path.join(root, 'lists', 'nosplit.csv');
+    fs.writeFileSync(f, `image,class,label\n${rel},widget,0\n`);
+    const msg = await expectUserError(loadManifest(f), `${f} line 1`, "no 'split' column", 'header: image, class, label');
+    expect(msg).not.toMatch(/line 2/);
+    fs.writeFileSync(f, `file,label\n${rel},0\n`);
+    await expectUserError(loadManifest(f), "no 'image', 'class', 'split' columns");
+    const j = path.join(root, 'lists', 'nosplit.jsonl');
+    fs.writeFileSync(j, JSON.stringify({ image: rel, class: 'widget' }) + '\n');
+    await expectUserError(loadManifest(j), `${j} line 1`, "missing 'split'");
+    const q = path.join(root, 'lists', 'quote.csv');
+    fs.writeFileSync(q, `image,class,split\n"${rel},widget,train\n`);
+    await expectUserError(loadManifest(q), q, 'unterminated quoted field starting on line 2');
+  });
+
+  it('a normal test row whose mask is all 255 is kept as normal, with a warning naming the mask', async () => {
+    const full = path.join(root, 'imgs', 'full_mask.png');
+    await writeMaskPng(full, 24, 20, [0, 0, 24, 20]);
+    const f = path.join(root, 'lists', 'normal-mask.csv');
+    fs.writeFileSync(
+      f,
+      ['image,class,split,label,mask', '../imgs/widget/train/good/000.png,widget,train,0,', '../imgs/widget/test/good/000.png,widget,test,0,../imgs/full_mask.png'].join('\n'),
+    );
+    const warnings: string[] = [];
+    const ds = await loadManifest(f, { warn: (m) => warnings.push(m) });
+    expect(ds.samples).toHaveLength(2);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(full);
+    expect(warnings[0]).toContain('100% positive');
+    expect(warnings[0]).toMatch(/1 normal \(label 0\) row has a mask marking anomalous pixels; the label wins/);
+    // an empty mask on a normal row is fine: no warning
+    const empty = path.join(root, 'imgs', 'empty_mask.png');
+    await writeMaskPng(empty, 24, 20, null);
+    fs.writeFileSync(f, fs.readFileSync(f, 'utf8').replace('full_mask', 'empty_mask'));
+    warnings.length = 0;
+    await loadManifest(f, { warn: (m) => warnings.push(m) });
+    expect(warnings).toEqual([]);
   });
 });
 

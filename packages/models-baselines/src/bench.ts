@@ -4,7 +4,7 @@
 // 209 × 28×28 × 128 with a 1 % coreset. Random features: PatchCore's coreset is at its slowest there
 // (no redundancy among patches).
 import type { Tensor4D } from '@tensorflow/tfjs-node';
-import { tf, Rng, benchReconstructor, createModel, type Reconstructor, type StatisticalModel } from '@unified-ad/core';
+import { tf, Rng, benchReconstructor, createModel, type FeatureReconstructorMethod, type StatisticalMethod } from '@unified-ad/core';
 import './reconstructors/mlp';
 import './reconstructors/cnn';
 import './reconstructors/transformer';
@@ -22,7 +22,7 @@ function timeMs(f: () => void, n: number, warmup = 1): number {
 
 function benchTrainable(name: string, steps: number): Record<string, number> {
   const rng = new Rng(0);
-  const model = createModel(name, {}, { inChannels: 272, gridSize: 14, rng }) as Reconstructor;
+  const model = (createModel(name, {}, { inChannels: 272, gridSize: 14, rng }) as FeatureReconstructorMethod).net;
   const x = rng.normalTensor([8, 14, 14, 272]) as Tensor4D;
   const { trainMs, inferMs } = benchReconstructor(model, x, steps);
   const params = model.parameterCount();
@@ -34,7 +34,7 @@ function benchTrainable(name: string, steps: number): Record<string, number> {
 async function benchStatistical(name: 'padim' | 'patchcore', channels: number): Promise<Record<string, number>> {
   const x = tf.tidy(() => tf.add(new Rng(1).normalTensor([209, 28, 28, channels]), tf.mul(new Rng(2).normalTensor([1, 28, 28, channels]), 2))) as Tensor4D;
   const test = x.slice([0, 0, 0, 0], [83, -1, -1, -1]) as Tensor4D;
-  const model = createModel(name, {}, { inChannels: channels, gridSize: 28, rng: new Rng(0) }) as StatisticalModel;
+  const model = (createModel(name, {}, { inChannels: channels, gridSize: 28, rng: new Rng(0) }) as StatisticalMethod).model;
   const t0 = process.hrtime.bigint();
   await model.fit({ samples: [], features: x }, new Rng(0));
   const fitMs = Number(process.hrtime.bigint() - t0) / 1e6;

@@ -7,7 +7,4 @@ export * from './reconstructors/cnn';
 export * from './reconstructors/transformer';
 export * from './padim';
 export * from './patchcore';
-export * from './common/gaussian';
-export * from './common/coreset';
-export * from './common/knn';
 export { benchBaselines } from './bench';

@@ -6,9 +6,9 @@
 // Upsampling and Gaussian blurring of the map (σ = 4) are done by the evaluation, as for every method.
 import { z } from 'zod';
 import type { Tensor3D, Tensor4D } from '@tensorflow/tfjs-node';
-import { tf, registerModel, UserError } from '@unified-ad/core';
+import { tf, registerModel, UserError, StatisticalMethod } from '@unified-ad/core';
 import type { FeatureSet, ModelContext, Prediction, Rng, StatisticalModel } from '@unified-ad/core';
-import { PositionGaussians } from './common/gaussian';
+import { PositionGaussians } from '@unified-ad/components';
 
 export const PadimConfigSchema = z
   .object({
@@ -119,8 +119,11 @@ export const PADIM_DEFAULT_LAYERS = ['expanded_conv_3/add', 'expanded_conv_6/add
 registerModel<PadimConfig>({
   name: 'padim',
   description: 'PaDiM: per-position multivariate Gaussians of random-channel backbone features, Mahalanobis map',
-  kind: 'statistical',
+  family: 'statistical',
+  paperName: 'PaDiM',
   configSchema: PadimConfigSchema as never,
-  defaultFeatures: { backbone: 'mobilenet_v2', layers: PADIM_DEFAULT_LAYERS, size: 28 },
-  create: (cfg: PadimConfig, ctx: ModelContext) => new Padim(cfg, ctx.inChannels),
+  inputs: { features: { backbone: 'mobilenet_v2', layers: PADIM_DEFAULT_LAYERS, size: 28 } },
+  defaults: { eval: { imageScore: { kind: 'max' }, blurSigma: 4 } },
+  smoke: { model: { numChannels: 16 } },
+  create: (cfg: PadimConfig, ctx: ModelContext) => new StatisticalMethod('padim', new Padim(cfg, ctx.inChannels), ctx.rng),
 });

@@ -5,10 +5,9 @@
 // image score of eq. 7: s = (1 − exp‖m_test* − m*‖ / Σ_{m ∈ N_b(m*)} exp‖m_test* − m‖) · s*.
 import { z } from 'zod';
 import type { Tensor1D, Tensor2D, Tensor3D, Tensor4D } from '@tensorflow/tfjs-node';
-import { tf, registerModel, UserError } from '@unified-ad/core';
+import { tf, registerModel, UserError, StatisticalMethod } from '@unified-ad/core';
 import type { FeatureSet, ModelContext, Prediction, Rng, StatisticalModel } from '@unified-ad/core';
-import { greedyCoreset } from './common/coreset';
-import { nearestNeighbors, rowNormsSquared } from './common/knn';
+import { greedyCoreset, nearestNeighbors, rowNormsSquared } from '@unified-ad/components';
 
 export const PatchCoreConfigSchema = z
   .object({
@@ -160,8 +159,10 @@ export const PATCHCORE_DEFAULT_LAYERS = ['expanded_conv_6/add', 'expanded_conv_1
 registerModel<PatchCoreConfig>({
   name: 'patchcore',
   description: 'PatchCore: locally aware patch features, greedy-coreset memory bank, nearest-neighbour map, eq. 7 image score',
-  kind: 'statistical',
+  family: 'statistical',
   configSchema: PatchCoreConfigSchema as never,
-  defaultFeatures: { backbone: 'mobilenet_v2', layers: PATCHCORE_DEFAULT_LAYERS, size: 28 },
-  create: (cfg: PatchCoreConfig, ctx: ModelContext) => new PatchCore(cfg, ctx.inChannels),
+  inputs: { features: { backbone: 'mobilenet_v2', layers: PATCHCORE_DEFAULT_LAYERS, size: 28 } },
+  defaults: { eval: { imageScore: { kind: 'max' }, blurSigma: 4 } },
+  smoke: { model: { coresetRatio: 0.1, projectionDim: 16, numNeighbors: 3 } },
+  create: (cfg: PatchCoreConfig, ctx: ModelContext) => new StatisticalMethod('patchcore', new PatchCore(cfg, ctx.inChannels), ctx.rng),
 });

@@ -2,8 +2,9 @@ import { describe, it, expect } from 'vitest';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Tensor4D } from '@tensorflow/tfjs-node';
-import { tf, Rng, createModel, getModelEntry } from '@unified-ad/core';
-import { Padim, PadimConfigSchema, PositionGaussians, choleskyInPlace, invertLowerTriangular } from '../src';
+import { tf, Rng, createModel, getModelEntry, type MethodInputs, type StatisticalMethod } from '@unified-ad/core';
+import { PositionGaussians, choleskyInPlace, invertLowerTriangular } from '@unified-ad/components';
+import { Padim, PadimConfigSchema } from '../src';
 import { normalFeatures, withDefect, mapStats } from './helpers';
 
 const golden = JSON.parse(fs.readFileSync(path.join(__dirname, 'golden', 'padim_golden.json'), 'utf8')) as {
@@ -14,7 +15,7 @@ const golden = JSON.parse(fs.readFileSync(path.join(__dirname, 'golden', 'padim_
   maps_by_channels: Record<string, number[]>;
 };
 
-const padim = (cfg: Record<string, unknown>, c: number) => createModel('padim', cfg, { inChannels: c, gridSize: 0, rng: new Rng(0) }) as Padim;
+const padim = (cfg: Record<string, unknown>, c: number) => (createModel('padim', cfg, { inChannels: c, gridSize: 0, rng: new Rng(0) }) as StatisticalMethod<Padim>).model;
 
 describe('Gaussian linear algebra', () => {
   it('Cholesky and triangular inverse reproduce A⁻¹ of an SPD matrix', () => {
@@ -136,7 +137,7 @@ describe('PaDiM', () => {
   it('config: defaults and unknown keys; clear errors for bad input', () => {
     expect(PadimConfigSchema.parse({})).toEqual({ numChannels: 100, regularization: 0.01 });
     expect(() => padim({ numChanels: 10 }, 8)).toThrow(/padim.*config.*numChanels/i);
-    expect(getModelEntry('padim').defaultFeatures).toMatchObject({ layers: ['expanded_conv_3/add', 'expanded_conv_6/add', 'expanded_conv_13/add'], size: 28 });
+    expect((getModelEntry('padim').inputs as MethodInputs).features).toMatchObject({ layers: ['expanded_conv_3/add', 'expanded_conv_6/add', 'expanded_conv_13/add'], size: 28 });
     const m = padim({}, 8);
     const x = normalFeatures(3, 4, 8, 1);
     expect(() => m.predict(x)).toThrow(/before fit/);

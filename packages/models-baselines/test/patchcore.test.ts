@@ -1,10 +1,10 @@
 import { describe, it, expect } from 'vitest';
 import type { Tensor4D } from '@tensorflow/tfjs-node';
-import { tf, Rng, createModel, getModelEntry } from '@unified-ad/core';
+import { tf, Rng, createModel, getModelEntry, type MethodInputs, type StatisticalMethod } from '@unified-ad/core';
 import { PatchCore, PatchCoreConfigSchema } from '../src';
 import { normalFeatures, withDefect, mapStats } from './helpers';
 
-const patchcore = (cfg: Record<string, unknown>, c: number) => createModel('patchcore', cfg, { inChannels: c, gridSize: 0, rng: new Rng(0) }) as PatchCore;
+const patchcore = (cfg: Record<string, unknown>, c: number) => (createModel('patchcore', cfg, { inChannels: c, gridSize: 0, rng: new Rng(0) }) as StatisticalMethod<PatchCore>).model;
 
 describe('PatchCore', () => {
   it('3×3 locally aware features: neighbourhood average, zero padding counted at the borders (PyTorch AvgPool2d)', () => {
@@ -121,7 +121,7 @@ describe('PatchCore', () => {
     expect(() => patchcore({ ratio: 0.1 }, 4)).toThrow(/patchcore.*config.*ratio/i);
     expect(() => patchcore({ coresetRatio: 0 }, 4)).toThrow(/coresetRatio/);
     expect(() => patchcore({ poolSize: 2 }, 4)).toThrow(/poolSize must be odd/);
-    expect(getModelEntry('patchcore').defaultFeatures).toMatchObject({ layers: ['expanded_conv_6/add', 'expanded_conv_13/add'], size: 28 });
+    expect((getModelEntry('patchcore').inputs as MethodInputs).features).toMatchObject({ layers: ['expanded_conv_6/add', 'expanded_conv_13/add'], size: 28 });
     const m = patchcore({ reweight: false, coresetRatio: 0.5 }, 4);
     const x = normalFeatures(2, 4, 4, 1);
     expect(() => m.predict(x)).toThrow(/before fit/);

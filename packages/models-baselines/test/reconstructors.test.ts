@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import type { Tensor4D } from '@tensorflow/tfjs-node';
-import { tf, Rng, createModel, train, TrainConfigSchema, type Reconstructor } from '@unified-ad/core';
+import { tf, Rng, createModel, train, TrainConfigSchema, type Reconstructor, type FeatureReconstructorMethod } from '@unified-ad/core';
 import { MlpConfigSchema, CnnConfigSchema, TransformerConfigSchema, TransformerReconstructor } from '../src';
 import { normalFeatures, withDefect, mapStats } from './helpers';
 
@@ -10,7 +10,7 @@ const small: Record<string, Record<string, unknown>> = {
   transformer: { hiddenDim: 32, heads: 4, encoderLayers: 1, decoderLayers: 1, ffnDim: 64 },
 };
 const make = (name: string, cfg: Record<string, unknown>, c: number, grid: number, seed = 0) =>
-  createModel(name, cfg, { inChannels: c, gridSize: grid, rng: new Rng(seed) }) as Reconstructor & { reconstruct(x: Tensor4D, rng: Rng | null): Tensor4D };
+  (createModel(name, cfg, { inChannels: c, gridSize: grid, rng: new Rng(seed) }) as FeatureReconstructorMethod<Reconstructor & { reconstruct(x: Tensor4D, rng: Rng | null): Tensor4D }>).net;
 
 describe('feature reconstructors (identical-shortcut baselines)', () => {
   it('paper shape C = 272 on 14×14: parameter counts of the documented architectures', () => {

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Tensor3D, Tensor4D } from '@tensorflow/tfjs-node';
-import { tf, Rng, train, TrainConfigSchema, createModel } from '@unified-ad/core';
+import { tf, Rng, train, TrainConfigSchema, createModel, FeatureReconstructorMethod } from '@unified-ad/core';
 import { UniAD, UniADConfigSchema, NeighborMask, FeatureJitter } from '../src';
 
 const small = (over: Record<string, unknown> = {}) =>
@@ -108,7 +108,8 @@ describe('UniAD model', () => {
 
   it('is registered and validates its config strictly', () => {
     const m = createModel('uniad', { hiddenDim: 32, heads: 4, encoderLayers: 1, decoderLayers: 1, ffnDim: 32, neighborMask: { size: 3 } }, { inChannels: 8, gridSize: 4, rng: new Rng(0) });
-    expect(m.kind).toBe('trainable');
+    expect(m).toBeInstanceOf(FeatureReconstructorMethod);
+    expect((m as FeatureReconstructorMethod).net).toBeInstanceOf(UniAD);
     m.dispose();
     expect(() => createModel('uniad', { hiddenDims: 32 }, { inChannels: 8, gridSize: 4, rng: new Rng(0) })).toThrow(/hiddenDims/);
     expect(() => createModel('uniad', { neighborMask: { size: 'big' } }, { inChannels: 8, gridSize: 4, rng: new Rng(0) })).toThrow(/neighborMask\.size/);

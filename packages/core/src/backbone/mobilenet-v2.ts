@@ -88,11 +88,13 @@ export interface MobileNetV2Options {
   path?: string;
   executor?: Executor;
   download?: boolean;
+  /** expected sha256 of the explicit / env file (see ResolveOptions.sha256; null: no check) */
+  sha256?: string | null;
 }
 
 /** Resolves the weights file (see weights.ts) without loading it. */
 export function resolveMobileNetV2Weights(opts: MobileNetV2Options = {}): Promise<ResolvedWeights> {
-  return resolveWeights(MOBILENET_V2_WEIGHTS, { path: opts.path, download: opts.download });
+  return resolveWeights(MOBILENET_V2_WEIGHTS, { path: opts.path, download: opts.download, sha256: opts.sha256 });
 }
 
 export async function loadMobileNetV2(opts: MobileNetV2Options = {}): Promise<MobileNetV2> {

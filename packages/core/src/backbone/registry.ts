@@ -58,8 +58,8 @@ export function extractAligned(backbone: Backbone, images: Tensor4D, layers: str
 }
 
 registerBackbone('mobilenet_v2', {
-  create: (o) => loadMobileNetV2({ path: o.path, executor: o.executor, download: o.download }),
-  weightsHash: async (o) => (await resolveMobileNetV2Weights({ path: o.path, download: o.download })).sha256,
+  create: (o) => loadMobileNetV2({ path: o.path, executor: o.executor, download: o.download, sha256: o.sha256 }),
+  weightsHash: async (o) => (await resolveMobileNetV2Weights({ path: o.path, download: o.download, sha256: o.sha256 })).sha256,
   defaultLayers: () => MOBILENET_V2_DEFAULT_LAYERS,
 });
 

@@ -46,6 +46,11 @@ export interface BackboneOptions {
   executor?: 'session' | 'eager';
   /** allow downloading weights (default true unless UNIFIED_AD_OFFLINE=1) */
   download?: boolean;
+  /**
+   * mobilenet_v2: expected sha256 of `path` / $UNIFIED_AD_MOBILENET_V2. Default: the known weights' hash when
+   * the file name is the known one; null: no check (your own weights under that name); a hex string: that hash.
+   */
+  sha256?: string | null;
 }
 
 /**

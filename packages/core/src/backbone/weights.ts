@@ -72,8 +72,17 @@ export function weightsUrl(spec: WeightsSpec): string {
 }
 
 export interface ResolveOptions {
-  /** an explicit file (wins over everything; its checksum is not enforced, only recorded) */
+  /**
+   * an explicit file (wins over everything). When its file name is the spec's (a copy of the known weights)
+   * its sha256 must match; under another name it is your own weights and only its hash is recorded.
+   */
   path?: string;
+  /**
+   * expected sha256 of an explicit / environment file: undefined (default) = the spec's sha256 when the file
+   * name matches the spec's, else none; a hex string = that hash; null = no check (your own weights under the
+   * known file name, config key `backbone.sha256: null`).
+   */
+  sha256?: string | null;
   /** allow the download step (default true; UNIFIED_AD_OFFLINE=1 turns it off) */
   download?: boolean;
   /** messages about what was done (download progress); default: stderr unless quiet */
@@ -85,25 +94,54 @@ function mustExist(file: string, what: string): string {
   return file;
 }
 
+/** The sha256 an explicit / environment file must have, or null (no check). */
+function expectedFor(spec: WeightsSpec, file: string, opt: string | null | undefined): string | null {
+  if (opt === null) return null;
+  if (typeof opt === 'string') {
+    if (!/^[0-9a-fA-F]{64}$/.test(opt)) throw new UserError(`${spec.description}: sha256 '${opt}' is not 64 hex digits (use null to skip the check)`);
+    return opt.toLowerCase();
+  }
+  return path.basename(file) === spec.fileName ? spec.sha256 : null;
+}
+
+function mismatch(file: string, what: string, expected: string, found: string, hint: string): UserError {
+  return new UserError(`${what}: ${file}: sha256 mismatch: expected ${expected}, found ${found}; ${hint}`);
+}
+
+const OWN_WEIGHTS_HINT = 'the file is damaged or not the known one (for your own weights under this name set backbone.sha256: null)';
+
+/** An explicit / environment file, checked against its expected sha256. */
+function checkedGiven(spec: WeightsSpec, file: string, what: string, source: 'explicit' | 'env', sha: string | null | undefined): ResolvedWeights {
+  const p = mustExist(path.resolve(file), what);
+  const got = sha256File(p);
+  const want = expectedFor(spec, p, sha);
+  if (want !== null && got !== want) throw mismatch(p, what, want, got, OWN_WEIGHTS_HINT);
+  return { path: p, source, sha256: got };
+}
+
 /**
- * Resolves a weights file in the documented order. Cache and shared copies must match the expected
- * sha256 (a mismatching cache copy is ignored and replaced by a fresh download); explicit and
- * environment paths are used as given.
+ * Resolves a weights file in the documented order. An explicit or environment file is checked against the
+ * known sha256 when its file name is the known one (see ResolveOptions.sha256). Cache and shared copies
+ * must match: a mismatching cache copy is replaced by a fresh verified download; when no download is
+ * possible, a mismatching copy is reported as a checksum mismatch naming the file (not as "not found").
  */
 export async function resolveWeights(spec: WeightsSpec, opts: ResolveOptions = {}): Promise<ResolvedWeights> {
-  if (opts.path) {
-    const p = mustExist(path.resolve(opts.path), `${spec.description} (explicit path)`);
-    return { path: p, source: 'explicit', sha256: sha256File(p) };
-  }
+  if (opts.path) return checkedGiven(spec, opts.path, `${spec.description} (explicit path)`, 'explicit', opts.sha256);
   const env = process.env[spec.envVar];
-  if (env) {
-    const p = mustExist(path.resolve(env), `${spec.description} (environment variable ${spec.envVar})`);
-    return { path: p, source: 'env', sha256: sha256File(p) };
-  }
+  if (env) return checkedGiven(spec, env, `${spec.description} (environment variable ${spec.envVar})`, 'env', opts.sha256);
   const cached = weightsCachePath(spec);
-  if (fs.existsSync(cached) && sha256File(cached) === spec.sha256) return { path: cached, source: 'cache', sha256: spec.sha256 };
+  const bad: { file: string; found: string }[] = [];
+  if (fs.existsSync(cached)) {
+    const got = sha256File(cached);
+    if (got === spec.sha256) return { path: cached, source: 'cache', sha256: spec.sha256 };
+    bad.push({ file: cached, found: got });
+  }
   const shared = sharedPath(...spec.sharedDir, spec.fileName);
-  if (shared && sha256File(shared) === spec.sha256) return { path: shared, source: 'shared', sha256: spec.sha256 };
+  if (shared) {
+    const got = sha256File(shared);
+    if (got === spec.sha256) return { path: shared, source: 'shared', sha256: spec.sha256 };
+    bad.push({ file: shared, found: got });
+  }
   const allowDownload = opts.download ?? process.env.UNIFIED_AD_OFFLINE !== '1';
   const url = weightsUrl(spec);
   let reason = 'downloads are off (UNIFIED_AD_OFFLINE=1)';
@@ -114,6 +152,17 @@ export async function resolveWeights(spec: WeightsSpec, opts: ResolveOptions = {
     } catch (e) {
       reason = `download failed: ${(e as Error).message.split('\n')[0]}`;
     }
+  }
+  if (bad.length) {
+    const b = bad[0];
+    throw mismatch(
+      b.file,
+      spec.description,
+      spec.sha256,
+      b.found,
+      `the file is damaged or another version, and no fresh copy could be fetched (${reason}); replace it with ${spec.fileName} from ${url}, ` +
+        `or point ${spec.envVar} or backbone.path at a good copy`,
+    );
   }
   throw new UserError(
     `${spec.description} not found (${reason}). Put ${spec.fileName} (sha256 ${spec.sha256.slice(0, 12)}…, from ${url}) at ${cached}, ` +

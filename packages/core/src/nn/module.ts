@@ -4,15 +4,29 @@ import type { Tensor, Variable } from '@tensorflow/tfjs-node';
 import { tf } from '../engine';
 import type { Rng } from '../rng';
 
-/** A module with named parameters (PyTorch-like: `prefix.sub.weight`). */
+/**
+ * A module with named parameters (PyTorch-like: `prefix.sub.weight`) and named buffers: non-trainable state such as
+ * BatchNorm's running statistics, saved with the weights but never given to an optimizer.
+ */
 export abstract class Module {
   protected params = new Map<string, Variable>();
+  protected buffers = new Map<string, Variable>();
   protected children = new Map<string, Module>();
 
   protected addParam(name: string, value: Tensor): Variable {
+    if (this.buffers.has(name)) throw new Error(`module already has a buffer named '${name}'`);
     const v = tf.variable(value, true);
     value.dispose();
     this.params.set(name, v);
+    return v;
+  }
+
+  /** A non-trainable variable (takes ownership of `value`): listed by namedBuffers, not by namedVariables. */
+  protected addBuffer(name: string, value: Tensor): Variable {
+    if (this.params.has(name) || this.buffers.has(name)) throw new Error(`module already has a parameter or buffer named '${name}'`);
+    const v = tf.variable(value, false);
+    value.dispose();
+    this.buffers.set(name, v);
     return v;
   }
 
@@ -21,10 +35,19 @@ export abstract class Module {
     return m;
   }
 
+  /** Trainable parameters only (what an optimizer updates). */
   namedVariables(prefix = ''): Map<string, Variable> {
     const out = new Map<string, Variable>();
     for (const [k, v] of this.params) out.set(prefix + k, v);
     for (const [k, c] of this.children) for (const [kk, v] of c.namedVariables(`${prefix}${k}.`)) out.set(kk, v);
+    return out;
+  }
+
+  /** Non-trainable state (running statistics and the like), named as namedVariables names parameters. */
+  namedBuffers(prefix = ''): Map<string, Variable> {
+    const out = new Map<string, Variable>();
+    for (const [k, v] of this.buffers) out.set(prefix + k, v);
+    for (const [k, c] of this.children) for (const [kk, v] of c.namedBuffers(`${prefix}${k}.`)) out.set(kk, v);
     return out;
   }
 
@@ -36,6 +59,7 @@ export abstract class Module {
 
   dispose(): void {
     for (const v of this.namedVariables().values()) v.dispose();
+    for (const v of this.namedBuffers().values()) v.dispose();
   }
 }
 

@@ -3,6 +3,21 @@
 //   p ← p − lr · (m / (1−β1ᵗ)) / (sqrt(v / (1−β2ᵗ)) + ε)
 import type { Tensor, Variable } from '@tensorflow/tfjs-node';
 import { tf } from '../engine';
+import { checkAdamConfig } from './adam';
+import {
+  clipCoefficient,
+  commit,
+  disposeGroups,
+  groupByShape,
+  readSlots,
+  stackGradients,
+  writeSlots,
+  type Optimizer,
+  type OptimizerState,
+  type ParamGroup,
+} from './optimizer';
+
+export type { OptimizerState } from './optimizer';
 
 export interface AdamWConfig {
   lr: number;
@@ -11,45 +26,16 @@ export interface AdamWConfig {
   weightDecay: number;
 }
 
-export interface OptimizerState {
-  step: number;
-  lr: number;
-  /** name → [m, v] */
-  slots: Map<string, [Float32Array, Float32Array]>;
-}
-
-/** Parameters of one shape, updated as one stacked tensor: ~20 kernels per shape instead of ~17 per parameter. */
-interface Group {
-  shape: number[];
-  names: string[];
-  vars: Variable[];
-  m: Variable; // [k, ...shape]
-  v: Variable;
-}
-
-export class AdamW {
+/** Same-shaped parameters are updated as one stacked tensor: ~20 kernels per shape instead of ~17 per parameter. */
+export class AdamW implements Optimizer {
   lr: number;
   step = 0;
-  private groups: Group[] = [];
+  private groups: ParamGroup[];
 
   constructor(readonly vars: Map<string, Variable>, readonly cfg: AdamWConfig) {
+    checkAdamConfig(cfg, 'AdamW');
     this.lr = cfg.lr;
-    const byShape = new Map<string, Group>();
-    for (const [name, p] of vars) {
-      const key = p.shape.join('x');
-      let g = byShape.get(key);
-      if (!g) {
-        g = { shape: p.shape, names: [], vars: [], m: null as unknown as Variable, v: null as unknown as Variable };
-        byShape.set(key, g);
-        this.groups.push(g);
-      }
-      g.names.push(name);
-      g.vars.push(p);
-    }
-    for (const g of this.groups) {
-      g.m = tf.tidy(() => tf.variable(tf.zeros([g.vars.length, ...g.shape]), false));
-      g.v = tf.tidy(() => tf.variable(tf.zeros([g.vars.length, ...g.shape]), false));
-    }
+    this.groups = groupByShape(vars, 2); // slots [m, v]
   }
 
   /**
@@ -66,69 +52,36 @@ export class AdamW {
     const decay = 1 - this.lr * this.cfg.weightDecay;
     return tf.tidy(() => {
       // a parameter without a gradient is left alone (no decay, moments unchanged), as in PyTorch
-      const stacked = this.groups.map((g) => tf.stack(g.names.map((n, i) => grads.get(n) ?? tf.zeros(g.vars[i]!.shape))));
-      const squares = stacked.map((x) => x.square());
-      const norm = tf.addN(squares.map((x) => x.sum())).sqrt();
-      const coef = clipNorm ? tf.minimum(tf.scalar(1), tf.scalar(clipNorm).div(norm.add(1e-6))) : tf.scalar(1);
+      const { stacked, squares, has, norm } = stackGradients(this.groups, grads);
+      const coef = clipCoefficient(norm, clipNorm);
       const c1 = coef.mul(1 - b1);
       const c2 = coef.square().mul(1 - b2);
       this.groups.forEach((g, i) => {
-        const has = g.names.map((n) => grads.has(n));
-        const m1 = g.m.mul(b1).add(stacked[i]!.mul(c1));
-        const v1 = g.v.mul(b2).add(squares[i]!.mul(c2));
+        const [m, v] = g.slots as [Variable, Variable];
+        const m1 = m.mul(b1).add(stacked[i]!.mul(c1));
+        const v1 = v.mul(b2).add(squares[i]!.mul(c2));
         // p ← p·(1 − lr·λ) − lr/bc1 · m̂ / (sqrt(v / bc2) + ε)
         const denom = v1.sqrt().mul(1 / Math.sqrt(bc2)).add(this.cfg.eps);
         const p1 = tf.stack(g.vars).mul(decay).sub(m1.div(denom).mul(stepSize));
-        const parts = tf.unstack(p1);
-        if (has.every(Boolean)) {
-          g.m.assign(m1);
-          g.v.assign(v1);
-          g.vars.forEach((p, k) => p.assign(parts[k]!));
-        } else {
-          const keep = tf.tensor1d(has.map((h) => (h ? 1 : 0)), 'bool').reshape([has.length, ...g.shape.map(() => 1)]);
-          g.m.assign(tf.where(keep.broadcastTo(m1.shape), m1, g.m));
-          g.v.assign(tf.where(keep.broadcastTo(v1.shape), v1, g.v));
-          g.vars.forEach((p, k) => has[k] && p.assign(parts[k]!));
-        }
+        commit(g, has[i]!, [m1, v1], p1);
       });
       return norm;
     });
   }
 
+  /** slots: name → [m, v] for every parameter */
   getState(): OptimizerState {
-    const slots = new Map<string, [Float32Array, Float32Array]>();
-    for (const g of this.groups) {
-      const m = g.m.dataSync() as Float32Array, v = g.v.dataSync() as Float32Array;
-      const size = m.length / g.names.length;
-      g.names.forEach((n, k) => slots.set(n, [m.slice(k * size, (k + 1) * size), v.slice(k * size, (k + 1) * size)]));
-    }
-    return { step: this.step, lr: this.lr, slots };
+    return { step: this.step, lr: this.lr, slots: readSlots(this.groups) };
   }
 
   setState(s: OptimizerState): void {
-    const known = new Set(this.groups.flatMap((g) => g.names));
-    for (const name of s.slots.keys()) if (!known.has(name)) throw new Error(`optimizer state has unknown parameter '${name}'`);
+    writeSlots(this.groups, s.slots, 'optimizer', true);
     this.step = s.step;
     this.lr = s.lr;
-    for (const g of this.groups) {
-      const size = g.shape.reduce((a, b) => a * b, 1);
-      const m = new Float32Array(size * g.names.length), v = new Float32Array(size * g.names.length);
-      g.names.forEach((n, k) => {
-        const slot = s.slots.get(n);
-        if (!slot) throw new Error(`optimizer state lacks parameter '${n}'`);
-        m.set(slot[0], k * size);
-        v.set(slot[1], k * size);
-      });
-      g.m.assign(tf.tensor(m, g.m.shape));
-      g.v.assign(tf.tensor(v, g.v.shape));
-    }
   }
 
   dispose(): void {
-    for (const g of this.groups) {
-      g.m.dispose();
-      g.v.dispose();
-    }
+    disposeGroups(this.groups);
   }
 }
 

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
-import { Rng, UserError } from '@unified-ad/core';
+import { Rng, UserError, withLock } from '@unified-ad/core';
 import { SYNTHETIC_CLASSES } from './classes';
 import { addSensorNoise, composite, toUint8 } from './primitives';
 
@@ -138,16 +138,43 @@ function readMarker(root: string): { version: number; options: ResolvedSynthetic
   }
 }
 
-/** Writes the synthetic dataset to `root` (replacing an earlier synthetic set there; never other folders). */
+/** The lock file that serialises writers of one synthetic set (beside the folder, which is replaced by rename). */
+export const syntheticLockFile = (root: string) => `${path.resolve(root)}.lock`;
+
+/**
+ * Writes the synthetic dataset to `root` (replacing an earlier synthetic set there; never other folders).
+ * The set is written into a temporary sibling folder and renamed into place, under a lock (`<root>.lock`):
+ * a concurrent writer waits, and a reader never sees a half-written or half-deleted folder.
+ */
 export async function generateSynthetic(root: string, options: SyntheticOptions = {}): Promise<SyntheticInfo> {
   const o = resolveSyntheticOptions(options);
   const target = path.resolve(root);
+  return withLock(target, 'writing synthetic data', () => writeSyntheticLocked(target, o), { file: syntheticLockFile(target), wait: true });
+}
+
+/** Removes temporary folders left next to `target` by killed generators (call holding the lock). */
+function removeStaleTemps(target: string): void {
+  const dir = path.dirname(target);
+  const base = path.basename(target);
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    if (n.startsWith(`${base}.tmp-`) || n.startsWith(`${base}.old-`)) fs.rmSync(path.join(dir, n), { recursive: true, force: true });
+  }
+}
+
+async function writeSyntheticLocked(target: string, o: ResolvedSyntheticOptions): Promise<SyntheticInfo> {
   if (fs.existsSync(target)) {
     const isOurs = readMarker(target) !== null;
     const isEmpty = fs.statSync(target).isDirectory() && fs.readdirSync(target).length === 0;
     if (!isOurs && !isEmpty) throw new UserError(`refusing to write synthetic data into a non-empty folder that is not a synthetic set (no ${SYNTHETIC_MARKER}): ${target}`);
   }
   fs.mkdirSync(path.dirname(target), { recursive: true });
+  removeStaleTemps(target);
   const tmp = `${target}.tmp-${process.pid}-${Date.now().toString(36)}`;
   fs.mkdirSync(tmp, { recursive: true });
   const defects: Record<string, string[]> = {};
@@ -193,9 +220,15 @@ export async function generateSynthetic(root: string, options: SyntheticOptions 
       }
     }
     await flush(0);
+    // the marker last: a folder with a marker is complete
     fs.writeFileSync(path.join(tmp, SYNTHETIC_MARKER), JSON.stringify({ generator: 'unified-ad synthetic', version: SYNTHETIC_VERSION, options: o }, null, 2) + '\n');
-    if (fs.existsSync(target)) fs.rmSync(target, { recursive: true, force: true });
-    fs.renameSync(tmp, target);
+    if (fs.existsSync(target)) {
+      // move the old set aside in one rename, put the new one in place in another, then delete the old one
+      const old = `${target}.old-${process.pid}-${Date.now().toString(36)}`;
+      fs.renameSync(target, old);
+      fs.renameSync(tmp, target);
+      fs.rmSync(old, { recursive: true, force: true });
+    } else fs.renameSync(tmp, target);
   } catch (e) {
     fs.rmSync(tmp, { recursive: true, force: true });
     throw e;
@@ -203,14 +236,29 @@ export async function generateSynthetic(root: string, options: SyntheticOptions 
   return { root: target, options: o, defects, generated: true };
 }
 
-/** Like generateSynthetic, but reuses `root` when it already holds a set made with the same options. */
+const reuseInfo = (root: string, o: ResolvedSyntheticOptions): SyntheticInfo => {
+  const defects: Record<string, string[]> = {};
+  for (const c of o.classes) defects[c] = SYNTHETIC_CLASSES[c].defects;
+  return { root, options: o, defects, generated: false };
+};
+
+const matches = (root: string, o: ResolvedSyntheticOptions): boolean => {
+  const marker = readMarker(root);
+  return !!marker && marker.version === SYNTHETIC_VERSION && sameOptions(marker.options, o);
+};
+
+/**
+ * Like generateSynthetic, but reuses `root` when it already holds a set made with the same options. Safe for
+ * several processes on one cache: the first generates (under the lock), the others wait and then reuse it.
+ */
 export async function ensureSynthetic(root: string, options: SyntheticOptions = {}): Promise<SyntheticInfo> {
   const o = resolveSyntheticOptions(options);
-  const marker = readMarker(path.resolve(root));
-  if (marker && marker.version === SYNTHETIC_VERSION && sameOptions(marker.options, o)) {
-    const defects: Record<string, string[]> = {};
-    for (const c of o.classes) defects[c] = SYNTHETIC_CLASSES[c].defects;
-    return { root: path.resolve(root), options: o, defects, generated: false };
-  }
-  return generateSynthetic(root, o);
+  const target = path.resolve(root);
+  if (matches(target, o)) return reuseInfo(target, o);
+  return withLock(
+    target,
+    'writing synthetic data',
+    async () => (matches(target, o) ? reuseInfo(target, o) : writeSyntheticLocked(target, o)), // another process may have made it meanwhile
+    { file: syntheticLockFile(target), wait: true },
+  );
 }

@@ -3,7 +3,7 @@
 // Conv(C→h) · ReLU · dropout · [Conv(h→h) · ReLU · dropout]* · Conv(h→C).
 import { z } from 'zod';
 import type { Tensor4D } from '@tensorflow/tfjs-node';
-import { nn, registerModel, UserError } from '@unified-ad/core';
+import { nn, registerModel, UserError, FeatureReconstructorMethod } from '@unified-ad/core';
 import type { ModelContext, Rng } from '@unified-ad/core';
 import { FeatureReconstructor } from './base';
 
@@ -50,8 +50,10 @@ export class CnnReconstructor extends FeatureReconstructor {
 registerModel<CnnConfig>({
   name: 'cnn',
   description: 'CNN feature reconstructor (3×3 convs, no pooling), identical-shortcut baseline of UniAD Fig. 3',
-  kind: 'trainable',
+  family: 'reconstruction',
   configSchema: CnnConfigSchema as never,
-  defaultFeatures: { layers: [], size: 14 },
-  create: (cfg: CnnConfig, ctx: ModelContext) => new CnnReconstructor(cfg, ctx.inChannels, ctx.rng),
+  inputs: { features: { layers: [], size: 14 } },
+  defaults: { eval: { imageScore: { kind: 'avgpool-max', window: 16 }, blurSigma: 0 } },
+  smoke: { model: { hiddenDim: 32, layers: 2, kernel: 3, dropout: 0 } },
+  create: (cfg: CnnConfig, ctx: ModelContext) => new FeatureReconstructorMethod('cnn', new CnnReconstructor(cfg, ctx.inChannels, ctx.rng)),
 });

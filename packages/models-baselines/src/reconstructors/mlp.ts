@@ -3,7 +3,7 @@
 // Linear(C→h) · ReLU · dropout · [Linear(h→h) · ReLU · dropout]* · Linear(h→C).
 import { z } from 'zod';
 import type { Tensor, Tensor4D } from '@tensorflow/tfjs-node';
-import { nn, registerModel, UserError } from '@unified-ad/core';
+import { nn, registerModel, UserError, FeatureReconstructorMethod } from '@unified-ad/core';
 import type { ModelContext, Rng } from '@unified-ad/core';
 import { FeatureReconstructor } from './base';
 
@@ -47,8 +47,10 @@ export class MlpReconstructor extends FeatureReconstructor {
 registerModel<MlpConfig>({
   name: 'mlp',
   description: 'MLP feature reconstructor (token-wise), identical-shortcut baseline of UniAD Fig. 3',
-  kind: 'trainable',
+  family: 'reconstruction',
   configSchema: MlpConfigSchema as never,
-  defaultFeatures: { layers: [], size: 14 },
-  create: (cfg: MlpConfig, ctx: ModelContext) => new MlpReconstructor(cfg, ctx.inChannels, ctx.rng),
+  inputs: { features: { layers: [], size: 14 } },
+  defaults: { eval: { imageScore: { kind: 'avgpool-max', window: 16 }, blurSigma: 0 } },
+  smoke: { model: { hiddenDim: 32, layers: 2, dropout: 0 } },
+  create: (cfg: MlpConfig, ctx: ModelContext) => new FeatureReconstructorMethod('mlp', new MlpReconstructor(cfg, ctx.inChannels, ctx.rng)),
 });

@@ -7,7 +7,7 @@
 // (to the encoder output) → FFN of Vaswani et al. / DETR, with the position embedding added to queries and keys.
 import { z } from 'zod';
 import type { Tensor, Tensor3D, Tensor4D } from '@tensorflow/tfjs-node';
-import { tf, nn, registerModel, UserError } from '@unified-ad/core';
+import { tf, nn, registerModel, UserError, FeatureReconstructorMethod } from '@unified-ad/core';
 import type { ModelContext, Rng } from '@unified-ad/core';
 import { FeatureReconstructor } from './base';
 
@@ -94,8 +94,10 @@ export class TransformerReconstructor extends FeatureReconstructor {
 registerModel<TransformerConfig>({
   name: 'transformer',
   description: 'plain Transformer feature reconstructor (no layer-wise query, mask or jitter), identical-shortcut baseline of UniAD Fig. 3',
-  kind: 'trainable',
+  family: 'reconstruction',
   configSchema: TransformerConfigSchema as never,
-  defaultFeatures: { layers: [], size: 14 },
-  create: (cfg: TransformerConfig, ctx: ModelContext) => new TransformerReconstructor(cfg, ctx.inChannels, ctx.gridSize, ctx.rng),
+  inputs: { features: { layers: [], size: 14 } },
+  defaults: { eval: { imageScore: { kind: 'avgpool-max', window: 16 }, blurSigma: 0 } },
+  smoke: { model: { hiddenDim: 32, heads: 2, encoderLayers: 1, decoderLayers: 1, ffnDim: 64, dropout: 0 } },
+  create: (cfg: TransformerConfig, ctx: ModelContext) => new FeatureReconstructorMethod('transformer', new TransformerReconstructor(cfg, ctx.inChannels, ctx.gridSize, ctx.rng)),
 });

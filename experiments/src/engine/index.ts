@@ -1,5 +1,0 @@
-export * from './run-config';
-export * from './predict';
-export * from './testset';
-export * from './run';
-export * from './environment';

@@ -1,0 +1,93 @@
+// Adam (Kingma & Ba) with L2 weight decay added to the gradient, torch.optim.Adam semantics (amsgrad off):
+//   g ← g + λ p;  m ← β1 m + (1−β1) g;  v ← β2 v + (1−β2) g²
+//   p ← p − lr · (m / (1−β1ᵗ)) / (sqrt(v / (1−β2ᵗ)) + ε)
+// Clipping (clip_grad_norm_) scales the raw gradient before the decay term is added, as when torch clips p.grad.
+import type { Tensor, Variable } from '@tensorflow/tfjs-node';
+import { tf } from '../engine';
+import {
+  clipCoefficient,
+  commit,
+  disposeGroups,
+  groupByShape,
+  readSlots,
+  stackGradients,
+  writeSlots,
+  type Optimizer,
+  type OptimizerState,
+  type ParamGroup,
+} from './optimizer';
+
+export interface AdamConfig {
+  lr: number;
+  betas: [number, number];
+  eps: number;
+  /** L2 penalty coefficient λ (added to the gradient, not decoupled: that is AdamW) */
+  weightDecay: number;
+}
+
+export class Adam implements Optimizer {
+  lr: number;
+  step = 0;
+  private groups: ParamGroup[];
+
+  constructor(readonly vars: Map<string, Variable>, readonly cfg: AdamConfig) {
+    checkAdamConfig(cfg, 'Adam');
+    this.lr = cfg.lr;
+    this.groups = groupByShape(vars, 2); // slots [m, v]
+  }
+
+  apply(grads: Map<string, Tensor>, clipNorm: number | null = null): Tensor {
+    this.step += 1;
+    const [b1, b2] = this.cfg.betas;
+    const bc1 = 1 - b1 ** this.step;
+    const bc2 = 1 - b2 ** this.step;
+    const stepSize = this.lr / bc1;
+    const wd = this.cfg.weightDecay;
+    return tf.tidy(() => {
+      const { stacked, squares, has, norm } = stackGradients(this.groups, grads);
+      const clipping = clipNorm !== null && clipNorm !== undefined;
+      const coef = clipCoefficient(norm, clipNorm);
+      this.groups.forEach((g, i) => {
+        const [m, v] = g.slots as [Variable, Variable];
+        const p = tf.stack(g.vars);
+        let m1: Tensor, v1: Tensor;
+        if (wd === 0) {
+          // the clip factor folds into the moment updates (as AdamW)
+          m1 = m.mul(b1).add(stacked[i]!.mul(coef.mul(1 - b1)));
+          v1 = v.mul(b2).add(squares[i]!.mul(coef.square().mul(1 - b2)));
+        } else {
+          const gd = (clipping ? stacked[i]!.mul(coef) : stacked[i]!).add(p.mul(wd));
+          m1 = m.mul(b1).add(gd.mul(1 - b1));
+          v1 = v.mul(b2).add(gd.square().mul(1 - b2));
+        }
+        const denom = v1.sqrt().mul(1 / Math.sqrt(bc2)).add(this.cfg.eps);
+        commit(g, has[i]!, [m1, v1], p.sub(m1.div(denom).mul(stepSize)));
+      });
+      return norm;
+    });
+  }
+
+  /** slots: name → [m, v] for every parameter */
+  getState(): OptimizerState {
+    return { step: this.step, lr: this.lr, slots: readSlots(this.groups) };
+  }
+
+  setState(s: OptimizerState): void {
+    writeSlots(this.groups, s.slots, 'Adam', true);
+    this.step = s.step;
+    this.lr = s.lr;
+  }
+
+  dispose(): void {
+    disposeGroups(this.groups);
+  }
+}
+
+/** Throws naming the first bad field of an Adam/AdamW config. */
+export function checkAdamConfig(cfg: AdamConfig, what: string): void {
+  const [b1, b2] = cfg.betas ?? [];
+  if (!(cfg.lr >= 0)) throw new Error(`${what} lr must be ≥ 0, got ${cfg.lr}`);
+  if (!(b1! >= 0 && b1! < 1 && b2! >= 0 && b2! < 1)) throw new Error(`${what} betas must be two numbers in [0, 1), got ${JSON.stringify(cfg.betas)}`);
+  if (!(cfg.eps >= 0)) throw new Error(`${what} eps must be ≥ 0, got ${cfg.eps}`);
+  if (!(cfg.weightDecay >= 0)) throw new Error(`${what} weightDecay must be ≥ 0, got ${cfg.weightDecay}`);
+}
