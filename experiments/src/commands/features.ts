@@ -19,7 +19,7 @@ export async function precomputeFeatures(cfg: RunConfig): Promise<FeaturesReport
   const spec = await resolveFeatureSpec(cfg);
   if (!spec) throw new UserError(`features: method '${cfg.model.name}' reads images, not backbone features: nothing to precompute`);
   const samples = [...trainSamples, ...testSamples];
-  const r = await extractFeatures(dataset, samples, spec, { batchSize: cfg.features.batchSize, backboneOptions: { path: cfg.backbone.path } });
+  const r = await extractFeatures(dataset, samples, spec, { batchSize: cfg.features.batchSize, backboneOptions: { path: cfg.backbone.path, sha256: cfg.backbone.sha256 } });
   const shape = r.features.shape;
   r.features.dispose();
   return { spec, images: samples.length, shape, cacheHits: r.stats.hits, computed: r.stats.backboneImages, seconds: (Date.now() - t0) / 1000 };

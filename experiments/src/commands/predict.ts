@@ -65,7 +65,7 @@ export async function predictImages(images: string[], opts: PredictOptions): Pro
     const pixels = await Promise.all(images.map((f) => loadImageFile(f, side)));
     let feats: Tensor4D | undefined;
     if (spec) {
-      const backbone = await createBackbone({ id: cfg.backbone.id, path: cfg.backbone.path, inputSize: cfg.backbone.inputSize });
+      const backbone = await createBackbone({ id: cfg.backbone.id, path: cfg.backbone.path, sha256: cfg.backbone.sha256, inputSize: cfg.backbone.inputSize });
       try {
         const flat = new Float32Array(images.length * side * side * 3);
         pixels.forEach((p, i) => flat.set(p, i * side * side * 3));

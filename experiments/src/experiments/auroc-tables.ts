@@ -3,7 +3,7 @@
 // where the classes are MVTec AD's. Also the parameter counts (one unified model vs. one model per class).
 import * as path from 'node:path';
 import { listModels, writeFileAtomic } from '@unified-ad/core';
-import { buildResultTable, tableToCsv as resultTableToCsv, tableToMarkdown as resultTableToMarkdown, type ResultTable, type RunResult as EvalRunResult } from '@unified-ad/eval';
+import { buildResultTable, posterTableFor, tableToCsv as resultTableToCsv, tableToMarkdown as resultTableToMarkdown, type ResultTable, type RunResult as EvalRunResult } from '@unified-ad/eval';
 import type { CellResult, PlanOptions } from '../grid/plan';
 import { tableToText, writeTable, type Table } from '../tables';
 
@@ -46,7 +46,9 @@ export function aurocTable(results: CellResult[], metric: 'i_auroc' | 'p_auroc')
   const methods = methodsOf(results);
   const mvtec = results.some((r) => isMvtecData(r.cell.config.data));
   const poster = posterMethods();
-  const compare = Object.fromEntries(methods.filter((m) => poster[m]).map((m) => [m, poster[m]]));
+  // a method the poster reports in only one of its tables (FCDD: Table 2) gets the paper column only there
+  const inTable = new Set(posterTableFor(metric)?.methods ?? []);
+  const compare = Object.fromEntries(methods.filter((m) => poster[m] && inTable.has(poster[m])).map((m) => [m, poster[m]]));
   return buildResultTable(runs, { metric, methods, ...(mvtec ? { paper: { compare } } : { groups: {}, otherGroup: 'classes' }) });
 }
 

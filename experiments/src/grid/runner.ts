@@ -4,9 +4,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as YAML from 'yaml';
 import { UserError, writeFileAtomic } from '@unified-ad/core';
-import type { RunConfig, RunResult } from '@unified-ad/engine';
+import type { RunConfig } from '@unified-ad/engine';
 import { trainRun } from '../run-folder';
-import { configHash, type Cell, type CellResult, type ExperimentDef, type PlanOptions } from './plan';
+import { cellFileOk, configHash, readCellFile, readPlanFile, type Cell, type CellResult, type ExperimentDef, type PlanOptions } from './plan';
+import { readResultsFile } from '../run-folder';
+import { fingerprintOf, fingerprintVerdict, loadRunData, readFingerprint } from '@unified-ad/engine';
 import { inShard, type Shard } from './shard';
 
 export const PLAN_FILE = 'plan.json';
@@ -45,21 +47,50 @@ interface CellRecord {
   seconds: number;
 }
 
+/** A finished cell with this config hash (cell.json and results.json readable); fingerprints are checked by the caller. */
 function cellDone(dir: string, hash: string): boolean {
-  const f = path.join(dir, CELL_FILE);
-  if (!fs.existsSync(f) || !fs.existsSync(path.join(dir, 'results.json'))) return false;
+  const rec = cellFileOk(path.join(dir, CELL_FILE));
+  if (!rec || rec.hash !== hash || !fs.existsSync(path.join(dir, 'results.json'))) return false;
   try {
-    return (JSON.parse(fs.readFileSync(f, 'utf8')) as CellRecord).hash === hash;
+    readResultsFile(path.join(dir, 'results.json'));
+    return true;
   } catch {
     return false;
   }
 }
 
-/** Reads a finished cell folder back as a CellResult. */
+/**
+ * What to do with a cell folder: reuse it (finished, same config hash and same fingerprint), resume it (unfinished,
+ * same fingerprint), or start afresh (nothing there, or made with other inputs: the old folder is removed, so a
+ * changed config never reports old numbers).
+ */
+async function cellAction(dir: string, cfg: RunConfig, hash: string): Promise<'reuse' | 'resume' | 'fresh'> {
+  if (!fs.existsSync(path.join(dir, 'config.yaml'))) return 'fresh';
+  let same = false;
+  try {
+    const recorded = readFingerprint(dir);
+    const { trainSamples, testSamples } = await loadRunData(cfg);
+    same = !!recorded && fingerprintVerdict(recorded, await fingerprintOf(cfg, [...trainSamples, ...testSamples])).same;
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+  }
+  if (same && cellDone(dir, hash)) return 'reuse';
+  if (same && (cellFileOk(path.join(dir, CELL_FILE))?.hash ?? hash) === hash) return 'resume';
+  fs.rmSync(dir, { recursive: true, force: true });
+  return 'fresh';
+}
+
+/** Reads a finished cell folder back as a CellResult (one-line errors for damaged files). */
 export function readCell(dir: string): CellResult {
-  const rec = JSON.parse(fs.readFileSync(path.join(dir, CELL_FILE), 'utf8')) as CellRecord;
-  const config = YAML.parse(fs.readFileSync(path.join(dir, 'config.yaml'), 'utf8')) as RunConfig;
-  const result = JSON.parse(fs.readFileSync(path.join(dir, 'results.json'), 'utf8')) as RunResult;
+  const rec = readCellFile(path.join(dir, CELL_FILE)) as unknown as CellRecord;
+  const cfgFile = path.join(dir, 'config.yaml');
+  let config: RunConfig;
+  try {
+    config = YAML.parse(fs.readFileSync(cfgFile, 'utf8')) as RunConfig;
+  } catch (e) {
+    throw new UserError(`${cfgFile}: not readable YAML (${(e as Error).message.split('\n')[0]}); delete the cell folder to re-run it`);
+  }
+  const result = readResultsFile(path.join(dir, 'results.json'));
   const { hash: _h, seconds: _s, ...cell } = rec;
   return { cell: { ...cell, config } as Cell, result, dir };
 }
@@ -89,13 +120,14 @@ export async function runGrid(def: ExperimentDef, options: PlanOptions, opts: Gr
   for (const [i, c] of mine.entries()) {
     const dir = path.join(out, 'cells', c.key);
     const hash = configHash(c.config);
-    if (cellDone(dir, hash)) {
+    const action = await cellAction(dir, c.config, hash);
+    if (action === 'reuse') {
       reused.push(c.key);
       continue;
     }
-    log(`[${i + 1}/${mine.length}] ${c.key}`);
+    log(`[${i + 1}/${mine.length}] ${c.key}${action === 'resume' ? ' (resuming)' : ''}`);
     const t0 = Date.now();
-    await trainRun(c.config, { outDir: dir, resume: fs.existsSync(path.join(dir, 'config.yaml')), log: (l) => log(`  ${l}`) });
+    await trainRun(c.config, { outDir: dir, resume: action === 'resume', log: (l) => log(`  ${l}`) });
     const rec: CellRecord = { key: c.key, hash, method: c.method, setting: c.setting, group: c.group, seed: c.seed, variant: c.variant, seconds: (Date.now() - t0) / 1000 };
     writeFileAtomic(path.join(dir, CELL_FILE), JSON.stringify(rec, null, 2));
     ran.push(c.key);
@@ -111,9 +143,7 @@ export async function runGrid(def: ExperimentDef, options: PlanOptions, opts: Gr
 }
 
 function readPlan(dir: string): PlanRecord {
-  const f = path.join(dir, PLAN_FILE);
-  if (!fs.existsSync(f)) throw new UserError(`${dir}: not an experiment folder (no ${PLAN_FILE})`);
-  return JSON.parse(fs.readFileSync(f, 'utf8')) as PlanRecord;
+  return readPlanFile(dir) as unknown as PlanRecord;
 }
 
 const SKIP_ON_COPY = new Set(['checkpoints', 'tb']);

@@ -46,6 +46,16 @@ export const TrainConfigSchema = z
     maxMinutes: z.number().positive().nullable().default(null),
     /** metric (dotted path into the evaluation result) that picks the best checkpoint; higher is better */
     bestKey: z.string().default('mean.p_auroc'),
+    /**
+     * label-free monitor: this many normal training images are held out of training and, with synthetic
+     * cut-paste anomalies, evaluated at every periodic evaluation (val.synthetic_*); 0 = off
+     */
+    monitor: z.number().int().min(0).default(0),
+    /**
+     * which model the run reports: 'last' (the final epoch) or 'synthetic' (the epoch with the best
+     * val.synthetic_p_auroc of the monitor, chosen without test labels; holds out 8 images unless monitor is set)
+     */
+    select: z.enum(['last', 'synthetic']).default('last'),
     seed: z.number().int().default(133),
   })
   .strict();

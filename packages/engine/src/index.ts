@@ -50,3 +50,5 @@ export { resolveInputs, resolveFeatureSpec, loadInputs, loadImageStore, selectRo
 export { restoreRun, readRunConfig, checkpointFile, type RestoredRun, type RestoredGroup, type CheckpointChoice } from './restore';
 export { mergeConfigs, absolutizeDataPaths, expandVars, toRunConfig, withMethodDefaults, checkModelConfig } from './config';
 export { findMethodPackages, loadMethodPackages, loadMethodPackagesSync, type MethodPackage } from './discover';
+export { heldOutRows, makeSyntheticValidation, syntheticScores, rectMask, type SyntheticValidation } from './monitor';
+export { fingerprintOf } from './run';

@@ -88,7 +88,7 @@ export async function loadInputs(cfg: RunConfig, dataset: Dataset, samples: Samp
   const inputs = resolveInputs(cfg);
   const out: InputSet = {};
   if (spec) {
-    const f = await extractFeatures(dataset, samples, spec, { batchSize: cfg.features.batchSize, backboneOptions: { path: cfg.backbone.path } });
+    const f = await extractFeatures(dataset, samples, spec, { batchSize: cfg.features.batchSize, backboneOptions: { path: cfg.backbone.path, sha256: cfg.backbone.sha256 } });
     out.features = f.features;
   }
   if (inputs.images) out.images = await loadImageStore(dataset, samples, inputs.images.size);

@@ -43,6 +43,8 @@ export const RunConfigSchema = z
         id: z.string().default('mobilenet_v2'),
         path: z.string().optional(),
         inputSize: z.number().int().positive().default(224),
+        /** expected sha256 of `path` (default: the known weights' hash when the file name matches); null = no check, for your own weights */
+        sha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 hex digits').nullable().optional(),
       })
       .strict()
       .default({ id: 'mobilenet_v2', inputSize: 224 }),

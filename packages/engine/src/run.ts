@@ -5,14 +5,16 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as YAML from 'yaml';
 import {
-  Rng, UserError, createModel, getModelEntry, saveCheckpoint, tensorFitData, writeFileAtomic,
+  Rng, UserError, acquireLock, backboneWeightsHash, createModel, getModelEntry, loadCheckpoint, saveCheckpoint, tensorFitData, writeFileAtomic,
   type Dataset, type FeatureSpec, type Method, type Sample, type EpochRecord,
 } from '@unified-ad/core';
 import { loadDataset } from '@unified-ad/datasets';
-import type { EvaluationResult as EvalResult, MetricValues } from '@unified-ad/eval';
+import type { MetricValues } from '@unified-ad/eval';
 import type { RunConfig } from './run-config';
 import { predictAll, type Predictions } from './predict';
-import { TestSet } from './testset';
+import { TestSet, type EvalResult } from './testset';
+import { heldOutRows, makeSyntheticValidation, syntheticScores } from './monitor';
+import { assertSameRun, dataListing, runFingerprint, writeFingerprint, type Fingerprint } from './fingerprint';
 import { describeEnvironment } from './environment';
 import { disposeInputs, loadInputs, resolveFeatureSpec, resolveInputs, selectRows, type InputSet } from './inputs';
 
@@ -32,6 +34,8 @@ export interface GroupResult {
   fitSeconds: number;
   history: EpochRecord[];
   best: { epoch: number; value: number } | null;
+  /** the model that results report: the last epoch, or the one the label-free monitor picked (train.select) */
+  selected?: { epoch: number; by: 'last' | 'val.synthetic' };
   eval: EvalResult;
 }
 
@@ -97,12 +101,43 @@ export async function runExperiment(cfg: RunConfig, opts: RunOptions = {}): Prom
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const entry = getModelEntry(cfg.model.name);
   const outDir = opts.outDir;
+  if (opts.resume && outDir && !fs.existsSync(path.join(outDir, 'config.yaml')))
+    throw new UserError(`--resume: ${outDir} holds no run to continue (no config.yaml); leave out --resume to start one there`);
+  const { dataset, trainSamples, testSamples, classes } = await loadRunData(cfg, opts.baseDir);
+  let release: (() => void) | null = null;
   if (outDir) {
     fs.mkdirSync(outDir, { recursive: true });
+    // one writer per run folder; a second gets one line naming the owner
+    release = acquireLock(outDir, `${entry.name} run`);
+    // what determines the numbers: a resumed run must have been made with the same config, data and weights
+    const fp = await fingerprintOf(cfg, [...trainSamples, ...testSamples]);
+    if (opts.resume) {
+      for (const w of assertSameRun(outDir, fp, { missing: 'warn' })) log(`warning: ${w}`);
+    }
+    writeFingerprint(outDir, fp);
     writeFileAtomic(path.join(outDir, 'config.yaml'), YAML.stringify(cfg));
     writeFileAtomic(path.join(outDir, 'env.json'), JSON.stringify(describeEnvironment(cfg.seed), null, 2));
   }
-  const { dataset, trainSamples, testSamples, classes } = await loadRunData(cfg, opts.baseDir);
+  try {
+    return await runLocked(cfg, opts, { dataset, trainSamples, testSamples, classes }, t0, log);
+  } finally {
+    release?.();
+  }
+}
+
+/** The fingerprint of a run: its resolved config (less its name), the listing of its data, the backbone weights. */
+export async function fingerprintOf(cfg: RunConfig, samples: Sample[]): Promise<Fingerprint> {
+  const spec = await resolveFeatureSpec(cfg);
+  const weightsSha256 = spec ? await backboneWeightsHash({ id: cfg.backbone.id, path: cfg.backbone.path, sha256: cfg.backbone.sha256 }) : null;
+  return runFingerprint({ config: cfg, dataListing: dataListing(samples), weightsSha256, ignoreKeys: ['name'] });
+}
+
+async function runLocked(
+  cfg: RunConfig, opts: RunOptions, d: { dataset: Dataset; trainSamples: Sample[]; testSamples: Sample[]; classes: string[] }, t0: number, log: (l: string) => void,
+): Promise<RunResult> {
+  const { dataset, trainSamples, testSamples, classes } = d;
+  const entry = getModelEntry(cfg.model.name);
+  const outDir = opts.outDir;
   const spec = await resolveFeatureSpec(cfg);
   const imageSize = resolveInputs(cfg).images?.size ?? 0;
   const reads = [spec ? `features ${spec.layers.join('+')} @${spec.size}` : null, imageSize ? `images @${imageSize}` : null].filter(Boolean).join(', ');
@@ -121,7 +156,14 @@ export async function runExperiment(cfg: RunConfig, opts: RunOptions = {}): Prom
   try {
     for (const g of groups) {
       const inGroup = new Set(g.classes);
-      const trIdx = trainSamples.flatMap((s, i) => (inGroup.has(s.className) ? [i] : []));
+      const trAll = trainSamples.flatMap((s, i) => (inGroup.has(s.className) ? [i] : []));
+      // the label-free monitor's held-out images (none unless train.monitor / train.select ask for it)
+      const monitorK = cfg.train.monitor || (cfg.train.select === 'synthetic' ? 8 : 0);
+      if (monitorK > 0 && cfg.train.evalEvery === 0) throw new UserError(`train.monitor / train.select=synthetic need periodic evaluation: set train.evalEvery > 0`);
+      const held = heldOutRows(trAll.length, monitorK, cfg.seed).map((k) => trAll[k]!);
+      const heldSet = new Set(held);
+      const trIdx = trAll.filter((i) => !heldSet.has(i));
+      const val = held.length ? makeSyntheticValidation(selectRows(inTrain, held), held.map((i) => trainSamples[i]!), cfg.seed) : null;
       const teIdx = testSamples.flatMap((s, i) => (inGroup.has(s.className) ? [i] : []));
       const trainX: InputSet = selectRows(inTrain, trIdx);
       const testX: InputSet = selectRows(inTest, teIdx);
@@ -135,17 +177,37 @@ export async function runExperiment(cfg: RunConfig, opts: RunOptions = {}): Prom
       const evalNow = (metrics = cfg.eval.metrics) => test.evaluate(predictAll(model, testData, cfg.eval), cfg.eval, metrics as never);
       try {
         const r = await model.fit(trainData, {
-          train: { ...cfg.train, seed: cfg.seed }, seed: cfg.seed, outDir: groupDir, resume: opts.resume,
+          train: { ...cfg.train, seed: cfg.seed, ...(cfg.train.select === 'synthetic' ? { bestKey: 'val.select' } : {}) }, seed: cfg.seed, outDir: groupDir, resume: opts.resume,
           label: `${entry.name}/${g.name}`, log,
-          evaluate: async () => evalNow(cfg.eval.periodicMetrics) as unknown as Record<string, unknown>,
+          evaluate: async () => {
+            const r = evalNow(cfg.eval.periodicMetrics) as unknown as Record<string, unknown>;
+            if (val) {
+              const v = syntheticScores(model, val);
+              r.val = { ...v, select: v.synthetic_p_auroc ?? v.synthetic_i_auroc };
+            }
+            return r;
+          },
           onEpoch: (rec) => {
             if (rec.eval) {
               const m = (rec.eval as unknown as EvalResult).mean;
-              log(`  [${g.name}] epoch ${rec.epoch}: loss ${rec.train_loss.toExponential(3)}  I-AUROC ${fmt(m.i_auroc)}  P-AUROC ${fmt(m.p_auroc)}`);
+              const sc = (rec.eval as unknown as EvalResult).shortcut?.ratio;
+              log(`  [${g.name}] epoch ${rec.epoch}: loss ${rec.train_loss.toExponential(3)}  I-AUROC ${fmt(m.i_auroc)}  P-AUROC ${fmt(m.p_auroc)}${sc !== undefined ? `  shortcut ${sc.toFixed(2)}` : ''}`);
             }
           },
         });
         if (r.interrupted) throw new InterruptedError(`interrupted at epoch ${r.lastEpoch}; resume with --resume`);
+        let selected: GroupResult['selected'] = { epoch: r.lastEpoch, by: 'last' };
+        if (cfg.train.select === 'synthetic') {
+          const bestFile = groupDir ? path.join(groupDir, 'checkpoints', 'best.ckpt') : null;
+          if (!r.best || !bestFile || !fs.existsSync(bestFile)) throw new UserError(`train.select=synthetic: no checkpoint was selected (the method kept no best checkpoint${groupDir ? '' : '; a run folder is needed'})`);
+          try {
+            model.loadState(loadCheckpoint(bestFile), bestFile);
+          } catch (e) {
+            throw new UserError(`train.select=synthetic: ${entry.name} cannot restore its training checkpoint ${path.basename(bestFile)} as a fitted model (${(e as Error).message})`);
+          }
+          selected = { epoch: r.best.epoch, by: 'val.synthetic' };
+          log(`  [${g.name}] selected epoch ${r.best.epoch} by the label-free monitor (val.synthetic ${fmt(r.best.value)})`);
+        }
         const fitSeconds = (Date.now() - tg) / 1000;
         if (groupDir) {
           fs.mkdirSync(groupDir, { recursive: true });
@@ -154,10 +216,11 @@ export async function runExperiment(cfg: RunConfig, opts: RunOptions = {}): Prom
         const pred = predictAll(model, testData, cfg.eval);
         const ev = test.evaluate(pred, cfg.eval, cfg.eval.metrics as never);
         await opts.onPredictions?.(g.name, test, pred);
-        results.push({ group: g.name, classes: g.classes, parameters: model.parameterCount(), fitSeconds, history: r.history, best: r.best, eval: ev });
+        results.push({ group: g.name, classes: g.classes, parameters: model.parameterCount(), fitSeconds, history: r.history, best: r.best, selected, eval: ev });
         log(`  [${g.name}] done in ${fitSeconds.toFixed(1)} s: ` + g.classes.map((c) => `${c} I ${fmt(ev.per_class[c]?.i_auroc)} P ${fmt(ev.per_class[c]?.p_auroc)}`).join(', '));
       } finally {
         model.dispose();
+        val?.dispose();
         disposeInputs(trainX);
         disposeInputs(testX);
       }

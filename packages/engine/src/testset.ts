@@ -1,6 +1,9 @@
 // The test side of a run: labels and ground-truth masks at the evaluation resolution, loaded once.
 import type { Dataset, Sample } from '@unified-ad/core';
-import { evaluate, type EvaluationResult as EvalResult, type ClassInput, type MetricName } from '@unified-ad/eval';
+import { evaluate, shortcutRatio, type EvaluationResult, type ClassInput, type MetricName } from '@unified-ad/eval';
+
+/** Metrics of a test set, plus the shortcut ratio (Fig. 3) of methods with maps on data with masks. */
+export type EvalResult = EvaluationResult & { shortcut?: { ratio: number; per_class: Record<string, number> } };
 import type { EvalConfig } from './run-config';
 import type { Predictions } from './predict';
 
@@ -33,12 +36,22 @@ export class TestSet {
     });
     // image-level-only methods (no maps) and datasets without masks get image metrics only (tables show "–")
     const wanted = this.hasPixelLabels && pred.maps ? metrics : metrics.filter((m) => m.startsWith('i_'));
-    return evaluate(input, {
+    const result: EvalResult = evaluate(input, {
       metrics: wanted,
       imageScore: cfg.imageScore,
       flipAurocBelowHalf: cfg.flipAurocBelowHalf,
       height: cfg.resolution,
       width: cfg.resolution,
     });
+    if (this.hasPixelLabels && pred.maps) {
+      const per_class: Record<string, number> = {};
+      for (const c of this.classes) {
+        const ci = input.get(c)!;
+        per_class[c] = shortcutRatio(ci.maps, ci.masks!).ratio;
+      }
+      const v = Object.values(per_class).filter(Number.isFinite);
+      result.shortcut = { ratio: v.length ? v.reduce((a, b) => a + b, 0) / v.length : NaN, per_class };
+    }
+    return result;
   }
 }

@@ -98,9 +98,11 @@ export function evaluate(input: Record<string, ClassInput> | Map<string, ClassIn
   const per_class: Record<string, MetricValues> = {};
   for (const [cls, c] of entries) {
     const what = `class '${cls}'`;
-    if (c.maps.length !== c.labels.length) throw new UserError(`${what}: ${c.maps.length} maps but ${c.labels.length} labels`);
+    // an image-level-only method gives scores and no maps (then only image metrics can be asked for)
+    const imageOnly = c.maps.length === 0 && !!c.scores;
+    if (!imageOnly && c.maps.length !== c.labels.length) throw new UserError(`${what}: ${c.maps.length} maps but ${c.labels.length} labels`);
     if (c.scores && c.scores.length !== c.labels.length) throw new UserError(`${what}: ${c.scores.length} scores but ${c.labels.length} labels`);
-    if (c.masks && c.masks.length !== c.maps.length) throw new UserError(`${what}: ${c.maps.length} maps but ${c.masks.length} masks`);
+    if (!imageOnly && c.masks && c.masks.length !== c.maps.length) throw new UserError(`${what}: ${c.maps.length} maps but ${c.masks.length} masks`);
     const out: MetricValues = {};
     if (wanted.has('i_auroc') || wanted.has('i_ap') || wanted.has('i_f1max')) {
       const s = imageScores(c, opts.imageScore, shape);

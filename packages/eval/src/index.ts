@@ -8,6 +8,7 @@ export * from './metrics';
 export * from './aupro';
 export * from './postprocess';
 export * from './evaluate';
+export * from './shortcut';
 export { benchEval, syntheticPixels, type SyntheticPixels } from './bench';
 export * from './reference/uniad-poster';
 export * from './tables';

@@ -81,7 +81,18 @@ export function parseTrainingLog(text: string, source = 'log'): TrainingLog {
       if (typeof ev.per_class === 'object' && ev.per_class !== null) {
         for (const [c, v] of Object.entries(ev.per_class)) per[c] = numberRecord(v);
       }
-      out.eval.push({ epoch, mean: numberRecord(ev.mean), per_class: Object.keys(per).length ? per : undefined });
+      const mean = numberRecord(ev.mean);
+      // the shortcut ratio of Fig. 3 (engine's TestSet) is read as one more metric, per class and mean
+      const sc = ev.shortcut as { ratio?: unknown; per_class?: Record<string, unknown> } | undefined;
+      if (sc && typeof sc === 'object') {
+        const r = num(sc.ratio);
+        if (r !== undefined) mean.shortcut_ratio = r;
+        for (const [c, v] of Object.entries(sc.per_class ?? {})) {
+          const x = num(v);
+          if (x !== undefined) (per[c] ??= {}).shortcut_ratio = x;
+        }
+      }
+      out.eval.push({ epoch, mean, per_class: Object.keys(per).length ? per : undefined });
     }
   });
   return out;
@@ -105,11 +116,13 @@ export interface EpochPoint {
   /** evaluation metrics of the epoch (fractions) */
   i_auroc?: number;
   p_auroc?: number;
+  /** shortcut ratio: mean error on defect pixels / on normal pixels (1 = anomalies copied as well as normal regions) */
+  shortcut_ratio?: number;
 }
 
 /** One point per epoch: mean training loss over the epoch's lines, and the epoch's last evaluation. */
 export function epochPoints(log: TrainingLog, className?: string): EpochPoint[] {
-  const by = new Map<number, { sum: number; n: number; i?: number; p?: number }>();
+  const by = new Map<number, { sum: number; n: number; i?: number; p?: number; r?: number }>();
   const get = (e: number) => {
     let v = by.get(e);
     if (!v) by.set(e, (v = { sum: 0, n: 0 }));
@@ -127,10 +140,11 @@ export function epochPoints(log: TrainingLog, className?: string): EpochPoint[] 
     const v = get(e.epoch);
     if (src.i_auroc !== undefined) v.i = src.i_auroc;
     if (src.p_auroc !== undefined) v.p = src.p_auroc;
+    if (src.shortcut_ratio !== undefined) v.r = src.shortcut_ratio;
   }
   return [...by.entries()]
     .sort((a, b) => a[0] - b[0])
-    .map(([epoch, v]) => ({ epoch, train_loss: v.n ? v.sum / v.n : undefined, i_auroc: v.i, p_auroc: v.p }));
+    .map(([epoch, v]) => ({ epoch, train_loss: v.n ? v.sum / v.n : undefined, i_auroc: v.i, p_auroc: v.p, shortcut_ratio: v.r }));
 }
 
 export interface CurveSeries {
@@ -167,6 +181,7 @@ export function shortcutCurveSpec(series: CurveSeries[], opts: CurveOptions = {}
       if (p.train_loss !== undefined && p.train_loss > 0) rows.push({ method: s.name, epoch: p.epoch, metric: 'training loss', value: p.train_loss });
       if (p.i_auroc !== undefined && Number.isFinite(p.i_auroc)) rows.push({ method: s.name, epoch: p.epoch, metric: 'I-AUROC (detection)', value: 100 * p.i_auroc });
       if (p.p_auroc !== undefined && Number.isFinite(p.p_auroc)) rows.push({ method: s.name, epoch: p.epoch, metric: 'P-AUROC (localisation)', value: 100 * p.p_auroc });
+      if (p.shortcut_ratio !== undefined && Number.isFinite(p.shortcut_ratio)) rows.push({ method: s.name, epoch: p.epoch, metric: 'shortcut ratio', value: p.shortcut_ratio });
     }
   }
   if (rows.length === 0) throw new UserError('shortcutCurveSpec: the logs have no training loss or AUROC values');
@@ -203,7 +218,7 @@ export function shortcutCurveSpec(series: CurveSeries[], opts: CurveOptions = {}
     panels.push({
       height,
       width,
-      transform: [{ filter: "datum.metric !== 'training loss'" }],
+      transform: [{ filter: "datum.metric !== 'training loss' && datum.metric !== 'shortcut ratio'" }],
       ...layerPoints(
         {},
         {
@@ -228,6 +243,21 @@ export function shortcutCurveSpec(series: CurveSeries[], opts: CurveOptions = {}
         ...layerPoints({}, { x, y: { field: 'value', type: 'quantitative', title: `${m.split(' ')[0]} (%)`, scale: aurocScale }, color: methodColor }),
       });
     }
+  }
+  if (rows.some((r) => r.metric === 'shortcut ratio')) {
+    panels.push({
+      height,
+      width,
+      layer: [
+        ...layerPoints(single ? { color: '#9467bd' } : {}, {
+          x,
+          y: { field: 'value', type: 'quantitative', title: 'shortcut ratio (defect / normal error)', scale: { zero: false, nice: true } },
+          ...(single ? {} : { color: methodColor }),
+        }).layer.map((l) => ({ ...l, transform: [{ filter: "datum.metric === 'shortcut ratio'" }] })),
+        // 1 = anomalies reconstructed as well as normal regions (the identical shortcut)
+        { data: { values: [{ one: 1 }] }, mark: { type: 'rule', strokeDash: [4, 4], color: '#555' }, encoding: { y: { field: 'one', type: 'quantitative' } } },
+      ],
+    });
   }
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
