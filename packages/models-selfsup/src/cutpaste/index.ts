@@ -83,8 +83,17 @@ export class CutPaste implements Method {
   }
 
   async fit(data: FitData, ctx: FitContext): Promise<FitReport> {
-    const r = await fitGradient({ net: this.net, loss: (b, rng) => this.loss(b, rng), data, ctx });
+    // a periodic evaluation scores with the density of the embeddings as they are at that epoch
+    const evaluate = ctx.evaluate ? async (epoch: number) => { this.fitDensity(data); return ctx.evaluate!(epoch); } : undefined;
+    const r = await fitGradient({ net: this.net, loss: (b, rng) => this.loss(b, rng), data, ctx: { ...ctx, evaluate } });
     // the density of the training embeddings, after training (reference: GaussianDensityTorch on normalised embeds)
+    this.fitDensity(data);
+    ctx.log(`${ctx.label}: Gaussian density of ${data.samples.length} embeddings (d = ${this.net.encoder.dim}), Ledoit-Wolf shrinkage ${this.density!.shrinkage.toFixed(4)}`);
+    return fitReport(r);
+  }
+
+  /** Fits the Gaussian density (Ledoit-Wolf) of the training embeddings of the encoder as it is now. */
+  private fitDensity(data: FitData): void {
     const n = data.samples.length;
     const rows: Tensor2D[] = [];
     for (let s = 0; s < n; s += this.config.predictBatch) {
@@ -99,8 +108,6 @@ export class CutPaste implements Method {
     } finally {
       all.dispose();
     }
-    ctx.log(`${ctx.label}: Gaussian density of ${n} embeddings (d = ${this.net.encoder.dim}), Ledoit-Wolf shrinkage ${this.density.shrinkage.toFixed(4)}`);
-    return fitReport(r);
   }
 
   predict(batch: Batch): MethodPrediction {
