@@ -15,6 +15,17 @@ const parts: Part[] = [
   { name: 'baselines', run: async () => { const m = require('@unified-ad/models-baselines') as { benchBaselines?: () => Promise<Record<string, number>> }; return m.benchBaselines ? m.benchBaselines() : {}; } },
 ];
 
+// method packages contribute their own part by exporting `benchMethods()` (found like every method package)
+{
+  const path = require('node:path') as typeof import('node:path');
+  const { findMethodPackages } = require('@unified-ad/engine') as typeof import('@unified-ad/engine');
+  for (const p of findMethodPackages(path.resolve(__dirname, '..'))) {
+    const name = path.basename(p.dir).replace(/^models-/, '');
+    if (parts.some((x) => x.name === name)) continue;
+    parts.push({ name, run: async () => { const m = require(p.entry) as { benchMethods?: () => Promise<Record<string, number>> }; return m.benchMethods ? m.benchMethods() : {}; } });
+  }
+}
+
 async function main() {
   const only = process.argv.slice(2);
   const out: Record<string, number | string> = {};
