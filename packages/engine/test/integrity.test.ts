@@ -24,7 +24,6 @@ import {
   FINGERPRINT_FILE,
   type CodeVersion,
 } from '../src';
-import { semanticTable } from '../../../experiments/src/experiments/semantic';
 
 const REPO = path.resolve(__dirname, '..', '..', '..');
 const CHILD = path.join(__dirname, 'fixtures', 'integrity-child.ts');
@@ -402,12 +401,6 @@ describe('what a user sees', () => {
     expect(filterNativeStartupLog(text)).toBe('W0000 00:00:1796121086.040227   11341 cpu_feature_guard.cc:12] a real warning\nE0000 00:00:1796121086.1   11341 x.cc:1] an error\n');
   });
 
-  it('the semantic table names the dataset it ran on', () => {
-    const cell = (type: string, root: string, v: string) =>
-      ({ cell: { key: v, method: 'padim', setting: 'unified', group: 'all', seed: 0, variant: v, config: { data: { type, root } } }, result: { mean: { i_auroc: 90 } }, dir: '' }) as never;
-    expect(semanticTable([cell('fashion-mnist', '/d/fashion', 'normal-01234')], 'smoke').title).toMatch(/^Semantic anomaly detection on Fashion-MNIST \(fashion\)/);
-    expect(semanticTable([cell('cifar10', '/d/cifar-10-batches-bin', 'normal-01234')], 'smoke').title).toMatch(/on CIFAR-10 \(cifar-10-batches-bin\)/);
-  });
 });
 
 // ---------------------------------------------------------------------------------------------------------
