@@ -112,7 +112,7 @@ export function buildProgram(): Command {
     .argument('<images...>', 'image files (png, jpg, bmp, tif, webp)')
     .requiredOption('-r, --run <run-dir>', 'a run folder written by uniad train')
     .option('-t, --threshold <score>', "decision threshold on the image score (default: the run's F1-max threshold in thresholds.json)", number)
-    .option('--class <name>', 'separate-setting runs: the class whose model to use')
+    .option('--class <name>', "the image's class: separate runs use that class's model; unified runs use the one model with that class's F1-max threshold")
     .option('-o, --out <dir>', 'where heat maps and predictions.csv go (default <run-dir>/predictions)')
     .addOption(new Option('--checkpoint <which>', "last: the final model (its F1-max threshold is in thresholds.json); best: the epoch with the best train.bestKey").choices(['best', 'last']).default('last'))
     .action(async (images: string[], o: { run: string; threshold?: number; class?: string; out?: string; checkpoint: 'best' | 'last' }) => {

@@ -93,6 +93,15 @@ describe('a run folder', () => {
       const meta = await sharp(pred[k][4]).metadata();
       expect([meta.width, meta.height]).toEqual([2 * cfg.eval.resolution, cfg.eval.resolution]);
     }
+    // unified run: --class picks that class's threshold (same model, same score); an unknown class is one line
+    const out2 = path.join(tmp, 'pred-class');
+    expect(await cli('predict', pick[0].imagePath, '--run', run, '--class', 'fabric', '--out', out2)).toBe(0);
+    const pc = parseCsv(read(out2, 'predictions.csv')).slice(1).filter((r) => r.length > 1);
+    expect(Number(pc[0][1])).toBe(Number(pred[0][1]));
+    expect(Number(pc[0][2])).toBe(JSON.parse(read(run, 'thresholds.json')).thresholds.fabric);
+    expect(stdout.join('')).toContain('threshold for fabric');
+    expect(await cli('predict', pick[0].imagePath, '--run', run, '--class', 'wood')).toBe(1);
+    expect(stderr.join('').trim().split('\n').pop()).toMatch(/^error: predict: --class 'wood' is not a class of .* \(fabric\)$/);
     expect(await cli('predict', path.join(tmp, 'nope.png'), '--run', run)).toBe(1);
     expect(stderr.join('').trim()).toMatch(/^error: predict: image not found: .*nope\.png$/);
   });

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Tensor4D } from '@tensorflow/tfjs-node';
 import { z } from 'zod';
-import { UserError, readJsonFile, createBackbone, extractAligned, tensorFitData, tf, writeFileAtomic, type ImageStore } from '@unified-ad/core';
+import { UserError, readJsonFile, createBackbone, extractAligned, quantizeInto, tensorFitData, tf, writeFileAtomic, type ImageStore } from '@unified-ad/core';
 import { loadImageFile } from '@unified-ad/datasets';
 import { imageScoreFromMap } from '@unified-ad/eval';
 import { predictAll, resolveFeatureSpec, resolveInputs } from '@unified-ad/engine';
@@ -55,8 +55,11 @@ export async function predictImages(images: string[], opts: PredictOptions): Pro
       const found = run.groups.find((x) => x.group === opts.className);
       if (!found) throw new UserError(`predict: --class '${opts.className}' is not in ${runDir} (${run.groups.map((x) => x.group).join(', ')})`);
       g = found;
+    } else if (opts.className !== undefined && !g.classes.includes(opts.className)) {
+      throw new UserError(`predict: --class '${opts.className}' is not a class of ${runDir} (${g.classes.join(', ')})`);
     }
-    const thresholdKey = cfg.setting === 'separate' ? g.group : 'all';
+    // one model for all classes: --class picks that class's F1-max threshold (the decision rule per class)
+    const thresholdKey = cfg.setting === 'separate' ? g.group : (opts.className ?? 'all');
     const threshold = opts.threshold ?? runThreshold(runDir, thresholdKey);
     if (threshold === null) throw new UserError(`predict: ${runDir} has no usable thresholds.json entry '${thresholdKey}'; pass --threshold <score>`);
     const spec = await resolveFeatureSpec(cfg);
@@ -79,11 +82,10 @@ export async function predictImages(images: string[], opts: PredictOptions): Pro
       const b = imageSize * imageSize * 3;
       store = { size: imageSize, data: new Uint8Array(images.length * b) };
       for (const [i, f] of images.entries()) {
-        const px = imageSize === side ? pixels[i] : await loadImageFile(f, imageSize);
-        for (let j = 0; j < b; j++) store.data[i * b + j] = Math.max(0, Math.min(255, Math.round(px[j])));
+        quantizeInto(imageSize === side ? pixels[i] : await loadImageFile(f, imageSize), store.data.subarray(i * b, (i + 1) * b));
       }
     }
-    const samples = images.map((f, i) => ({ id: `predict/${i}`, className: g.classes[0] ?? 'all', split: 'test' as const, label: 0 as const, defectType: 'unknown', imagePath: f }));
+    const samples = images.map((f, i) => ({ id: `predict/${i}`, className: opts.className ?? g.classes[0] ?? 'all', split: 'test' as const, label: 0 as const, defectType: 'unknown', imagePath: f }));
     const pred = (() => {
       try {
         return predictAll(g.model, tensorFitData(samples, { features: feats, images: store }), cfg.eval);
@@ -105,7 +107,7 @@ export async function predictImages(images: string[], opts: PredictOptions): Pro
     const csv = ['image,score,threshold,anomalous,heatmap', ...rows.map((r) => [r.image, r.score, r.threshold, r.anomalous ? 1 : 0, r.heatmap].join(','))].join('\n') + '\n';
     writeFileAtomic(path.join(outDir, 'predictions.csv'), csv);
     const table: Table = {
-      title: `Predictions of ${displayPath(runDir)} (${cfg.model.name}, ${cfg.setting}${cfg.setting === 'separate' ? ` model '${g.group}'` : ''}); threshold ${threshold.toPrecision(4)}${opts.threshold === undefined ? ' (the run\'s F1-max threshold)' : ''}`,
+      title: `Predictions of ${displayPath(runDir)} (${cfg.model.name}, ${cfg.setting}${cfg.setting === 'separate' ? ` model '${g.group}'` : ''}); threshold ${threshold.toPrecision(4)}${opts.threshold === undefined ? ` (the run's F1-max threshold${thresholdKey === 'all' ? ' over all classes' : ` for ${thresholdKey}`})` : ''}`,
       header: ['image', 'score', 'decision', 'heat map'],
       align: ['l', 'r', 'l', 'l'],
       rows: rows.map((r) => [r.image, r.score.toPrecision(4), r.anomalous ? 'anomalous' : 'normal', displayPath(r.heatmap)]),

@@ -5,7 +5,7 @@
 //  - statisticalMethod: statistics fitted once on all training features (PaDiM, PatchCore); the state is
 //    what the model's state() returns.
 import type { Tensor4D } from '@tensorflow/tfjs-node';
-import type { Batch, FitContext, FitData, FitReport, Method, MethodPrediction, MethodState } from './method';
+import type { Batch, FitContext, FitData, FitReport, Method, MethodPrediction, MethodState, Trainable } from './method';
 import { emptyReport, loadVariablesState, variablesState } from './method';
 import type { Reconstructor, StatisticalModel } from './types';
 import type { Rng } from './rng';
@@ -25,38 +25,33 @@ export function needImages(batch: Batch, method: string): Tensor4D {
   return batch.images;
 }
 
-/** A feature reconstructor as a Method: fit = the gradient loop on its loss; predict = its maps. */
-export class FeatureReconstructorMethod<R extends Reconstructor = Reconstructor> implements Method {
-  constructor(
-    readonly name: string,
-    /** the wrapped network */
-    readonly net: R,
-  ) {}
+/** A network whose state is its weights (and buffers): an nn.Module, a Reconstructor. */
+export interface NetworkLike extends Trainable {
+  parameterCount(): number;
+  dispose(): void;
+}
 
-  private buffers() {
-    return (this.net as { namedBuffers?: () => Map<string, import('@tensorflow/tfjs-node').Variable> }).namedBuffers?.();
-  }
+/**
+ * A Method built around one network whose fitted state is its weights and buffers: state(), loadState(),
+ * parameterCount() and dispose() come from `net`; a subclass writes fit and predict (and may add metadata to the
+ * state with stateMeta()). Methods that keep more than the network (a density, a memory bank) implement Method.
+ */
+export abstract class NetworkMethod<N extends NetworkLike = NetworkLike> implements Method {
+  abstract readonly net: N;
+  abstract fit(data: FitData, ctx: FitContext): Promise<FitReport>;
+  abstract predict(batch: Batch): MethodPrediction;
 
-  async fit(data: FitData, ctx: FitContext): Promise<FitReport> {
-    const r = await fitGradient({
-      net: { namedVariables: () => this.net.namedVariables(), namedBuffers: () => this.buffers() ?? new Map() },
-      loss: (b, rng) => this.net.loss(needFeatures(b, this.name), rng),
-      data,
-      ctx,
-    });
-    return fitReport(r);
-  }
-
-  predict(batch: Batch): MethodPrediction {
-    return this.net.predict(needFeatures(batch, this.name));
+  /** metadata saved beside the weights (default: none) */
+  protected stateMeta(): Record<string, unknown> {
+    return {};
   }
 
   state(): MethodState {
-    return variablesState(this.net.namedVariables(), this.buffers(), { method: this.name });
+    return variablesState(this.net.namedVariables(), this.net.namedBuffers?.(), this.stateMeta());
   }
 
   loadState(state: MethodState, source: string): void {
-    loadVariablesState(state, source, this.net.namedVariables(), this.buffers());
+    loadVariablesState(state, source, this.net.namedVariables(), this.net.namedBuffers?.());
   }
 
   parameterCount(): number {
@@ -65,6 +60,30 @@ export class FeatureReconstructorMethod<R extends Reconstructor = Reconstructor>
 
   dispose(): void {
     this.net.dispose();
+  }
+}
+
+/** A feature reconstructor as a Method: fit = the gradient loop on its loss; predict = its maps. */
+export class FeatureReconstructorMethod<R extends Reconstructor & Partial<Pick<Trainable, 'namedBuffers'>> = Reconstructor> extends NetworkMethod<R> {
+  constructor(
+    readonly name: string,
+    /** the wrapped network */
+    readonly net: R,
+  ) {
+    super();
+  }
+
+  async fit(data: FitData, ctx: FitContext): Promise<FitReport> {
+    const r = await fitGradient({ net: this.net, loss: (b, rng) => this.net.loss(needFeatures(b, this.name), rng), data, ctx });
+    return fitReport(r);
+  }
+
+  predict(batch: Batch): MethodPrediction {
+    return this.net.predict(needFeatures(batch, this.name));
+  }
+
+  protected override stateMeta(): Record<string, unknown> {
+    return { method: this.name };
   }
 }
 

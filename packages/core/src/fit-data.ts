@@ -15,7 +15,12 @@ export interface ImageStore {
 
 export const imageBytes = (size: number) => size * size * 3;
 
-/** One image of a store as float32 0..255 (HWC). */
+/** Float pixels (0..255, as Dataset.loadImage gives them) rounded and clamped into a store's uint8 bytes. */
+export function quantizeInto(px: ArrayLike<number>, dst: Uint8Array): void {
+  for (let j = 0; j < dst.length; j++) dst[j] = Math.max(0, Math.min(255, Math.round(px[j]!)));
+}
+
+/** One image of a store, as stored (uint8 HWC; a view, not a copy). */
 export function storeImage(store: ImageStore, i: number): Uint8Array {
   const b = imageBytes(store.size);
   return store.data.subarray(i * b, (i + 1) * b);
@@ -25,10 +30,7 @@ export function storeImage(store: ImageStore, i: number): Uint8Array {
 export function storeBatch(store: ImageStore, idx: number[]): Tensor4D {
   const b = imageBytes(store.size);
   const out = new Float32Array(idx.length * b);
-  idx.forEach((i, k) => {
-    const src = store.data.subarray(i * b, (i + 1) * b);
-    for (let j = 0; j < b; j++) out[k * b + j] = src[j];
-  });
+  idx.forEach((i, k) => out.set(store.data.subarray(i * b, (i + 1) * b), k * b)); // uint8 → float32, exact
   return tf.tensor4d(out, [idx.length, store.size, store.size, 3]);
 }
 

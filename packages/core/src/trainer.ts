@@ -10,6 +10,7 @@ import { tf } from './engine';
 import { Rng, type RngState } from './rng';
 import type { Reconstructor } from './types';
 import type { Batch, BatchLoss, FitContext, FitData, FitReport, Trainable } from './method';
+import { loadVariablesState, variablesState } from './method';
 import { AdamW, stepLR } from './optim/adamw';
 import { OptimizerConfigSchema, createOptimizer } from './optim/config';
 import { ScheduleConfigSchema, lrAt } from './optim/schedules';
@@ -125,11 +126,9 @@ export interface LoopOptimizer {
 /** Checkpoint tensor names of optimizer slot k (AdamW's m / v keep their historical names). */
 const slotName = (k: number, name: string) => (k === 0 ? `adam_m/${name}` : k === 1 ? `adam_v/${name}` : `slot${k}/${name}`);
 
-/** Snapshot of everything that resume needs. */
+/** Snapshot of everything that resume needs: the weights and buffers as a method state, plus optimizer slots. */
 function makeCheckpoint(vars: Map<string, Variable>, buffers: Map<string, Variable>, opt: LoopOptimizer, meta: Record<string, unknown>) {
-  const tensors: CheckpointTensor[] = [];
-  for (const [name, v] of vars) tensors.push({ name: `model/${name}`, shape: v.shape, data: v.dataSync() as Float32Array });
-  for (const [name, v] of buffers) tensors.push({ name: `buffer/${name}`, shape: v.shape, data: v.dataSync() as Float32Array });
+  const tensors: CheckpointTensor[] = variablesState(vars, buffers).tensors;
   const st = opt.getState();
   for (const [name, slots] of st.slots) {
     const shape = vars.get(name)!.shape;
@@ -141,18 +140,8 @@ function makeCheckpoint(vars: Map<string, Variable>, buffers: Map<string, Variab
 /** Loads model weights (and optionally buffers and optimizer state) from a checkpoint file. */
 export function restoreCheckpoint(file: string, vars: Map<string, Variable>, opt?: LoopOptimizer, buffers?: Map<string, Variable>): Record<string, unknown> {
   const ck = loadCheckpoint(file);
+  loadVariablesState(ck, file, vars, buffers);
   const byName = new Map(ck.tensors.map((t) => [t.name, t]));
-  const put = (prefix: string, m: Map<string, Variable>) => {
-    for (const [name, v] of m) {
-      const t = byName.get(`${prefix}/${name}`);
-      if (!t) throw new UserError(`${file}: checkpoint has no ${prefix === 'model' ? 'weights' : 'buffer'} for '${name}' (was it made by another model/config?)`);
-      if (t.shape.join('x') !== v.shape.join('x'))
-        throw new UserError(`${file}: '${name}' has shape [${t.shape}] in the checkpoint but [${v.shape}] in the model`);
-      v.assign(tf.tensor(t.data, v.shape));
-    }
-  };
-  put('model', vars);
-  if (buffers) put('buffer', buffers);
   if (opt) {
     const slots = new Map<string, Float32Array[]>();
     for (const name of vars.keys()) {
@@ -240,6 +229,34 @@ export function lrFromConfig(cfg: TrainConfig): (epoch: number) => number {
 /** Lets the event loop run (a pending SIGINT handler), at about a microsecond per call. */
 const yieldToEvents = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+
+/**
+ * The lines of a metrics.jsonl written by a run that may have been killed: a last line cut short by the kill
+ * (no newline, not JSON) belongs to the epoch in progress and is dropped; a bad line before the last one means
+ * the file was damaged by something else, and is a one-line error naming the file and line.
+ */
+export function readMetricsLog(file: string): { line: string; record: EpochRecord }[] {
+  const lines = fs.readFileSync(file, 'utf8').split('\n');
+  const out: { line: string; record: EpochRecord }[] = [];
+  for (const [k, line] of lines.entries()) {
+    if (!line.trim()) continue;
+    let record: EpochRecord | undefined;
+    try {
+      record = JSON.parse(line) as EpochRecord;
+    } catch {
+      record = undefined;
+    }
+    if (record && typeof record === 'object' && !Array.isArray(record)) {
+      out.push({ line, record });
+      continue;
+    }
+    const last = lines.slice(k + 1).every((l) => !l.trim());
+    if (last) break; // the epoch in progress when the run was killed
+    throw new UserError(`${file}: line ${k + 1} is not a JSON record (the file is damaged; delete it or the run folder and start again)`);
+  }
+  return out;
+}
+
 /** The gradient loop: trains `net` on `data` with `loss`, as configured by ctx.train. */
 export async function fitGradient(opts: GradientFitOptions): Promise<TrainResult> {
   const { net, loss, data, ctx } = opts;
@@ -267,12 +284,9 @@ export async function fitGradient(opts: GradientFitOptions): Promise<TrainResult
     best = (meta.best as typeof best) ?? null;
     // drop log lines of epochs after the checkpoint (an epoch in progress when it stopped)
     if (jsonl && fs.existsSync(jsonl)) {
-      const kept = fs
-        .readFileSync(jsonl, 'utf8')
-        .split('\n')
-        .filter((l) => l.trim() && (JSON.parse(l).epoch ?? 0) <= startEpoch);
-      fs.writeFileSync(jsonl, kept.map((l) => l + '\n').join(''));
-      for (const l of kept) history.push(JSON.parse(l));
+      const kept = readMetricsLog(jsonl).filter((r) => (r.record.epoch ?? 0) <= startEpoch);
+      fs.writeFileSync(jsonl, kept.map((r) => r.line + '\n').join(''));
+      for (const r of kept) history.push(r.record);
     }
   } else if (jsonl && fs.existsSync(jsonl)) {
     fs.rmSync(jsonl);

@@ -73,6 +73,31 @@ describe('trainer', () => {
     full.dispose(); again.dispose(); b.dispose(); feats.dispose();
   });
 
+  it('resume after kill -9 mid-write: a cut-off last metrics.jsonl line is dropped; a damaged earlier line is one clear error', async () => {
+    const feats = structuredFeatures(12, 4, 8, 2);
+    const ref = new TinyMlp(8, 16, new Rng(5));
+    const r1 = await train({ model: ref, features: feats, config: cfg({ epochs: 4 }) });
+    const dir = tmp();
+    const a = new TinyMlp(8, 16, new Rng(5));
+    await train({ model: a, features: feats, config: cfg({ epochs: 4 }), outDir: dir, stopAfterEpoch: 2 });
+    a.dispose();
+    const log = path.join(dir, 'metrics.jsonl');
+    const good = fs.readFileSync(log, 'utf8');
+    fs.appendFileSync(log, '{"epoch":3,"train_loss":0.12'); // what a kill during the append of epoch 3 leaves
+    const b = new TinyMlp(8, 16, new Rng(99));
+    const r2 = await train({ model: b, features: feats, config: cfg({ epochs: 4 }), outDir: dir, resume: true });
+    expect(r2.history.map((h) => h.epoch)).toEqual([1, 2, 3, 4]);
+    expect(r2.history.map((h) => h.train_loss)).toEqual(r1.history.map((h) => h.train_loss));
+    expect(fs.readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l).epoch)).toEqual([1, 2, 3, 4]);
+    b.dispose();
+
+    const lines = good.trim().split('\n');
+    fs.writeFileSync(log, [lines[0].slice(0, 10), lines[1], ''].join('\n'));
+    const c = new TinyMlp(8, 16, new Rng(5));
+    await expect(train({ model: c, features: feats, config: cfg({ epochs: 4 }), outDir: dir, resume: true })).rejects.toThrow(/metrics\.jsonl: line 1 is not a JSON record/);
+    c.dispose(); ref.dispose(); feats.dispose();
+  });
+
   it('keeps tf.memory().numTensors flat across epochs', async () => {
     const feats = structuredFeatures(8, 4, 8, 3);
     const model = new TinyMlp(8, 16, new Rng(1));

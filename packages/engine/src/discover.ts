@@ -54,27 +54,21 @@ const canRequireTs = () => typeof require !== 'undefined' && !!(require as NodeJ
 /** Imports every method package of `root` synchronously (needs ts-node's require hook); returns their names. */
 export function loadMethodPackagesSync(root: string): string[] {
   if (!canRequireTs()) return [];
-  const names: string[] = [];
-  for (const p of findMethodPackages(root)) {
-    if (!loaded.has(p.entry)) {
-      require(p.entry);
-      loaded.add(p.entry);
-    }
-    names.push(p.name);
+  const pkgs = findMethodPackages(root);
+  for (const p of pkgs.filter((x) => !loaded.has(x.entry))) {
+    require(p.entry);
+    loaded.add(p.entry);
   }
-  return names;
+  return pkgs.map((p) => p.name);
 }
 
 /** Imports every method package of `root` (sync under ts-node, dynamic import elsewhere, e.g. vitest). */
 export async function loadMethodPackages(root: string): Promise<string[]> {
   if (canRequireTs()) return loadMethodPackagesSync(root);
-  const names: string[] = [];
-  for (const p of findMethodPackages(root)) {
-    if (!loaded.has(p.entry)) {
-      await import(p.entry);
-      loaded.add(p.entry);
-    }
-    names.push(p.name);
+  const pkgs = findMethodPackages(root);
+  for (const p of pkgs.filter((x) => !loaded.has(x.entry))) {
+    await import(p.entry);
+    loaded.add(p.entry);
   }
-  return names;
+  return pkgs.map((p) => p.name);
 }

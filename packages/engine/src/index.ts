@@ -25,6 +25,7 @@ export {
   type FingerprintVerdict,
   type ListedSample,
 } from './fingerprint';
+// locks: implemented in core (datasets, which the engine depends on, uses them too), part of the engine's API
 export {
   LOCK_FILE,
   acquireLock,
@@ -39,7 +40,7 @@ export {
   type LockOptions,
   type ReleaseLock,
   type WaitLockOptions,
-} from './lock';
+} from '@unified-ad/core';
 // the run pipeline
 export { RunConfigSchema, EvalConfigSchema, ImageScoreSchema, type RunConfig, type EvalConfig } from './run-config';
 export { runExperiment, loadRunData, InterruptedError, STATE_FILE, type RunResult, type RunOptions, type GroupResult } from './run';

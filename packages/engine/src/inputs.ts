@@ -5,7 +5,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Tensor4D } from '@tensorflow/tfjs-node';
-import { tf, backboneDefaultLayers, cacheDir, methodInputs, progress, writeFileAtomic, type Dataset, type FeatureSpec, type ImageStore, type MethodInputs, type Sample } from '@unified-ad/core';
+import { tf, backboneDefaultLayers, cacheDir, methodInputs, progress, quantizeInto, writeFileAtomic, type Dataset, type FeatureSpec, type ImageStore, type MethodInputs, type Sample } from '@unified-ad/core';
 import { extractFeatures } from '@unified-ad/datasets';
 import type { RunConfig } from './run-config';
 
@@ -71,8 +71,7 @@ export async function loadImageStore(dataset: Dataset, samples: Sample[], size: 
         }
       }
       if (!hit) {
-        const px = await dataset.loadImage(samples[i]!, size);
-        for (let j = 0; j < b; j++) dst[j] = Math.max(0, Math.min(255, Math.round(px[j]!)));
+        quantizeInto(await dataset.loadImage(samples[i]!, size), dst);
         if (file) writeFileAtomic(file, dst);
       }
       bar.tick(1);

@@ -41,6 +41,26 @@ export function rectMask(rect: Rect | null, r: number): Float32Array {
   return m;
 }
 
+/**
+ * `data` holds 2k images (side × side × channels, HWC) of which the first k are filled: copies them to k..2k−1
+ * and pastes into copy k+i the rectangle rects[i] cut from image (i+1) mod k at (sy, sx). Returns `data`.
+ */
+function pasteRects<T extends Float32Array | Uint8Array>(data: T, k: number, side: number, channels: number, rects: Rect[]): T {
+  const per = side * side * channels;
+  data.copyWithin(k * per, 0, k * per);
+  rects.forEach((r, i) => {
+    const src = ((i + 1) % k) * per, dst = (k + i) * per;
+    const [y0, y1] = span(r.y0, r.h, side), [x0, x1] = span(r.x0, r.w, side);
+    const [sy0] = span(r.sy, r.h, side), [sx0] = span(r.sx, r.w, side);
+    for (let y = y0; y < y1; y++)
+      for (let x = x0; x < x1; x++) {
+        const from = src + (Math.min(side - 1, sy0 + y - y0) * side + Math.min(side - 1, sx0 + x - x0)) * channels;
+        data.set(data.subarray(from, from + channels), dst + (y * side + x) * channels);
+      }
+  });
+  return data;
+}
+
 /** Normal copies of the held-out rows plus anomalous copies with a pasted rectangle (a new input set). */
 export function makeSyntheticValidation(held: InputSet, samples: Sample[], seed: number): SyntheticValidation {
   const k = samples.length;
@@ -49,40 +69,18 @@ export function makeSyntheticValidation(held: InputSet, samples: Sample[], seed:
     const h = 0.15 + 0.25 * rng.uniform(), w = 0.15 + 0.25 * rng.uniform();
     return { y0: rng.uniform() * (1 - h), x0: rng.uniform() * (1 - w), h, w, sy: rng.uniform() * (1 - h), sx: rng.uniform() * (1 - w) };
   });
-  const src = (i: number) => (i + 1) % k;
   const out: InputSet = {};
   if (held.features) {
     const [, g, , c] = held.features.shape;
-    const f = held.features.dataSync() as Float32Array;
-    const per = g * g * c;
-    const anomalous = new Float32Array(f);
-    rects.forEach((r, i) => {
-      const [y0, y1] = span(r.y0, r.h, g), [x0, x1] = span(r.x0, r.w, g);
-      const [sy0] = span(r.sy, r.h, g), [sx0] = span(r.sx, r.w, g);
-      for (let y = y0; y < y1; y++)
-        for (let x = x0; x < x1; x++) {
-          const ys = Math.min(g - 1, sy0 + y - y0), xs = Math.min(g - 1, sx0 + x - x0);
-          anomalous.set(f.subarray(src(i) * per + (ys * g + xs) * c, src(i) * per + (ys * g + xs + 1) * c), i * per + (y * g + x) * c);
-        }
-    });
-    out.features = tf.tensor4d(Float32Array.from([...f, ...anomalous]), [2 * k, g, g, c]) as Tensor4D;
+    const data = new Float32Array(2 * k * g * g * c);
+    data.set(held.features.dataSync() as Float32Array);
+    out.features = tf.tensor4d(pasteRects(data, k, g, c, rects), [2 * k, g, g, c]) as Tensor4D;
   }
   if (held.images) {
-    const s = held.images.size, b = s * s * 3;
-    const data = new Uint8Array(2 * k * b);
-    data.set(held.images.data, 0);
-    data.set(held.images.data, k * b);
-    rects.forEach((r, i) => {
-      const [y0, y1] = span(r.y0, r.h, s), [x0, x1] = span(r.x0, r.w, s);
-      const [sy0] = span(r.sy, r.h, s), [sx0] = span(r.sx, r.w, s);
-      for (let y = y0; y < y1; y++)
-        for (let x = x0; x < x1; x++) {
-          const ys = Math.min(s - 1, sy0 + y - y0), xs = Math.min(s - 1, sx0 + x - x0);
-          const from = src(i) * b + (ys * s + xs) * 3;
-          data.set(held.images!.data.subarray(from, from + 3), (k + i) * b + (y * s + x) * 3);
-        }
-    });
-    out.images = { size: s, data } as ImageStore;
+    const s = held.images.size;
+    const data = new Uint8Array(2 * k * s * s * 3);
+    data.set(held.images.data);
+    out.images = { size: s, data: pasteRects(data, k, s, 3, rects) } as ImageStore;
   }
   const valSamples: Sample[] = [
     ...samples.map((x) => ({ ...x, id: `${x.id}#val-normal`, split: 'test' as const })),

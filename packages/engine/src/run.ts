@@ -13,7 +13,7 @@ import type { MetricValues } from '@unified-ad/eval';
 import type { RunConfig } from './run-config';
 import { predictAll, type Predictions } from './predict';
 import { TestSet, type EvalResult } from './testset';
-import { heldOutRows, makeSyntheticValidation, syntheticScores } from './monitor';
+import { heldOutRows, makeSyntheticValidation, syntheticScores, type SyntheticValidation } from './monitor';
 import { assertSameRun, dataListing, runFingerprint, writeFingerprint, type Fingerprint } from './fingerprint';
 import { describeEnvironment } from './environment';
 import { disposeInputs, loadInputs, resolveFeatureSpec, resolveInputs, selectRows, type InputSet } from './inputs';
@@ -144,12 +144,16 @@ async function runLocked(
   log(`${cfg.name}: ${entry.name} (${cfg.setting}) on ${classes.length} class(es): ${trainSamples.length} train / ${testSamples.length} test images; ${reads}`);
 
   // one call for train + test: the backbone is built at most once, and only when the cache misses
+  // rows 0..nTr−1 are the training samples, nTr.. the test samples; each model selects its rows from this set
   const all = await loadInputs(cfg, dataset, [...trainSamples, ...testSamples], spec);
   const nTr = trainSamples.length;
-  const inTrain = selectRows(all, trainSamples.map((_, i) => i));
-  const inTest = selectRows(all, testSamples.map((_, i) => nTr + i));
-  disposeInputs(all);
-  const [, grid, , channels] = inTrain.features?.shape ?? [0, 0, 0, 0];
+  const [, grid, , channels] = all.features?.shape ?? [0, 0, 0, 0];
+  // the label-free monitor's held-out images (none unless train.monitor / train.select ask for it)
+  const monitorK = cfg.train.monitor || (cfg.train.select === 'synthetic' ? 8 : 0);
+  if (monitorK > 0 && cfg.train.evalEvery === 0) {
+    disposeInputs(all);
+    throw new UserError(`train.monitor / train.select=synthetic need periodic evaluation: set train.evalEvery > 0`);
+  }
 
   const groups = cfg.setting === 'unified' ? [{ name: 'all', classes }] : classes.map((c) => ({ name: c, classes: [c] }));
   const results: GroupResult[] = [];
@@ -157,16 +161,18 @@ async function runLocked(
     for (const g of groups) {
       const inGroup = new Set(g.classes);
       const trAll = trainSamples.flatMap((s, i) => (inGroup.has(s.className) ? [i] : []));
-      // the label-free monitor's held-out images (none unless train.monitor / train.select ask for it)
-      const monitorK = cfg.train.monitor || (cfg.train.select === 'synthetic' ? 8 : 0);
-      if (monitorK > 0 && cfg.train.evalEvery === 0) throw new UserError(`train.monitor / train.select=synthetic need periodic evaluation: set train.evalEvery > 0`);
       const held = heldOutRows(trAll.length, monitorK, cfg.seed).map((k) => trAll[k]!);
       const heldSet = new Set(held);
       const trIdx = trAll.filter((i) => !heldSet.has(i));
-      const val = held.length ? makeSyntheticValidation(selectRows(inTrain, held), held.map((i) => trainSamples[i]!), cfg.seed) : null;
+      let val: SyntheticValidation | null = null;
+      if (held.length) {
+        const heldX = selectRows(all, held);
+        val = makeSyntheticValidation(heldX, held.map((i) => trainSamples[i]!), cfg.seed);
+        disposeInputs(heldX);
+      }
       const teIdx = testSamples.flatMap((s, i) => (inGroup.has(s.className) ? [i] : []));
-      const trainX: InputSet = selectRows(inTrain, trIdx);
-      const testX: InputSet = selectRows(inTest, teIdx);
+      const trainX: InputSet = selectRows(all, trIdx);
+      const testX: InputSet = selectRows(all, teIdx.map((i) => nTr + i));
       const trainData = tensorFitData(trIdx.map((i) => trainSamples[i]), trainX);
       const testData = tensorFitData(teIdx.map((i) => testSamples[i]), testX);
       const test = await TestSet.load(dataset, teIdx.map((i) => testSamples[i]), cfg.eval.resolution);
@@ -226,8 +232,7 @@ async function runLocked(
       }
     }
   } finally {
-    disposeInputs(inTrain);
-    disposeInputs(inTest);
+    disposeInputs(all);
   }
   const per_class: Record<string, MetricValues> = {};
   for (const r of results) for (const c of r.classes) per_class[c] = r.eval.per_class[c];

@@ -510,3 +510,39 @@ describe('the CLI on malformed files (child processes)', () => {
     expectOneLine(rw, w, 'sha256 mismatch: expected 5d3137241276e79c86d14a74fe43581398ae0e815191d3dba45495b810840e8c, found ', 'backbone.sha256: null');
   }, 400_000);
 });
+
+// ---------------------------------------------------------------------------------------------------------
+// Ctrl-C as a terminal sends it: a real SIGINT to a training child.
+
+describe('SIGINT to a training child', () => {
+  it('stops within one step with the last finished epoch checkpointed, exit 130, one line; a second Ctrl-C exits at once', async () => {
+    const dir = path.join(tmp, 'sigint');
+    const args = ['train', '--config', 'mlp-smoke', '--out', dir, 'train.epochs=5000', 'train.evalEvery=0', 'data.trainPerClass=3', 'data.testGoodPerClass=2', 'data.testDefectPerClass=2'];
+    const lines = () => (fs.existsSync(path.join(dir, 'metrics.jsonl')) ? fs.readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').filter(Boolean).length : 0);
+    const a = spawnToFiles([UNIADJS, ...args], tmp, childEnv());
+    await until(() => lines() >= 3, 300_000);
+    const t0 = Date.now();
+    a.proc.kill('SIGINT');
+    const ea = await a.exited;
+    expect(Date.now() - t0).toBeLessThan(10_000); // an epoch of this run is a few ms: "within one step", not at the end of 5000 epochs
+    expect(ea.code, a.err()).toBe(130);
+    expect(a.err()).not.toMatch(/^\s+at /m);
+    const msg = a.err().split('\n').filter((l) => l.startsWith('interrupted: '));
+    expect(msg, a.err()).toHaveLength(1);
+    const n = lines();
+    expect(msg[0]).toContain(`interrupted at epoch ${n}; resume with --resume`);
+    expect(loadCheckpoint(path.join(dir, 'checkpoints', 'last.ckpt')).meta.epoch).toBe(n);
+    expect(fs.existsSync(path.join(dir, 'results.json'))).toBe(false);
+
+    // --resume continues from that epoch; two Ctrl-C in a row quit at once, still 130, the checkpoint intact
+    const b = spawnToFiles([UNIADJS, ...args, '--resume'], tmp, childEnv());
+    await until(() => lines() >= n + 2, 300_000);
+    b.proc.kill('SIGINT');
+    b.proc.kill('SIGINT');
+    const eb = await b.exited;
+    expect(eb.code, b.err()).toBe(130);
+    const m = loadCheckpoint(path.join(dir, 'checkpoints', 'last.ckpt')).meta.epoch as number;
+    expect(m).toBeGreaterThanOrEqual(n + 2);
+    expect(lines()).toBeGreaterThanOrEqual(m);
+  }, 600_000);
+});

@@ -1,6 +1,6 @@
 // Shared pieces of the self-supervised methods (DRAEM, CutPaste, FCDD): image checks, host images of a batch,
-// conv blocks, normalisation, and a state format for networks with BatchNorm buffers.
-import type { Tensor4D, Variable } from '@tensorflow/tfjs-node';
+// conv blocks and ImageNet normalisation.
+import type { Tensor4D } from '@tensorflow/tfjs-node';
 import { tf, nn, UserError, needImages, type Batch, type Rng } from '@unified-ad/core';
 import type { ImageHWC } from '@unified-ad/components';
 

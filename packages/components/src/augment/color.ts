@@ -93,11 +93,12 @@ export function hsvToRgb(h: number, s: number, v: number, out: Float64Array): vo
   out[2] = sector === 3 || sector === 4 ? v : sector === 2 ? t : sector === 5 ? q : p;
 }
 
-/** Shifts the hue by `shift` (a fraction of the colour circle, in [−0.5, 0.5]), in place; no-op for < 3 channels. */
-export function adjustHue(img: ImageHWC, shift: number): ImageHWC {
-  checkNumber('hue shift', shift, -0.5, 0.5);
+/**
+ * Rewrites every pixel of an image with ≥ 3 channels through HSV, in place: `f` gets [h, s, v] as rgbToHsv gives
+ * them and changes them in place (no allocation per pixel); the result is clamped to 0..255 as the rest of the module.
+ */
+export function mapHsv(img: ImageHWC, f: (hsv: Float64Array) => void): void {
   const c = img.channels;
-  if (c < 3 || shift === 0) return img;
   const d = img.data;
   const n = img.height * img.width;
   const hsv = new Float64Array(3);
@@ -105,13 +106,27 @@ export function adjustHue(img: ImageHWC, shift: number): ImageHWC {
   for (let p = 0; p < n; p++) {
     const o = p * c;
     rgbToHsv(d[o], d[o + 1], d[o + 2], hsv);
-    let h = (hsv[0] + shift) % 1;
-    if (h < 0) h += 1;
-    hsvToRgb(h, hsv[1], hsv[2], rgb);
+    f(hsv);
+    hsvToRgb(hsv[0], hsv[1], hsv[2], rgb);
     d[o] = clamp255(rgb[0]);
     d[o + 1] = clamp255(rgb[1]);
     d[o + 2] = clamp255(rgb[2]);
   }
+}
+
+/** Hue + shift wrapped to [0, 1). */
+export function shiftHue(h: number, shift: number): number {
+  const x = (h + shift) % 1;
+  return x < 0 ? x + 1 : x;
+}
+
+/** Shifts the hue by `shift` (a fraction of the colour circle, in [−0.5, 0.5]), in place; no-op for < 3 channels. */
+export function adjustHue(img: ImageHWC, shift: number): ImageHWC {
+  checkNumber('hue shift', shift, -0.5, 0.5);
+  if (img.channels < 3 || shift === 0) return img;
+  mapHsv(img, (hsv) => {
+    hsv[0] = shiftHue(hsv[0], shift);
+  });
   return img;
 }
 

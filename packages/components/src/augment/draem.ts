@@ -41,7 +41,7 @@ import {
   rotatePlanes,
   sampleWithoutReplacement,
 } from './image';
-import { rgbToHsv, hsvToRgb } from './color';
+import { mapHsv, shiftHue } from './color';
 import { fractalNoise, perlinMask, type PerlinMaskOptions } from './perlin';
 
 const toByte = (v: number): number => (v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v));
@@ -146,22 +146,10 @@ function addToHueAndSaturation(img: ImageHWC, rng: Rng): void {
   if (!isColour(img)) return;
   const hueShift = Math.trunc((vh / 255) * 180) / 180; // OpenCV hue units → fraction of the circle
   const satShift = vs / 255;
-  const d = img.data;
-  const c = img.channels;
-  const n = img.height * img.width;
-  const hsv = new Float64Array(3);
-  const rgb = new Float64Array(3);
-  for (let p = 0; p < n; p++) {
-    const o = p * c;
-    rgbToHsv(d[o], d[o + 1], d[o + 2], hsv);
-    let hh = (hsv[0] + hueShift) % 1;
-    if (hh < 0) hh += 1;
-    const s = Math.min(1, Math.max(0, hsv[1] + satShift));
-    hsvToRgb(hh, s, hsv[2], rgb);
-    d[o] = clamp255(rgb[0]);
-    d[o + 1] = clamp255(rgb[1]);
-    d[o + 2] = clamp255(rgb[2]);
-  }
+  mapHsv(img, (hsv) => {
+    hsv[0] = shiftHue(hsv[0], hueShift);
+    hsv[1] = Math.min(1, Math.max(0, hsv[1] + satShift));
+  });
 }
 
 /** imgaug Solarize(p=0.5, threshold=(32, 128)): values ≥ int(t) are inverted. */

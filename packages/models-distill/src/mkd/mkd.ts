@@ -6,8 +6,8 @@
 import { z } from 'zod';
 import type { Scalar, Tensor, Tensor1D, Tensor3D, Tensor4D } from '@tensorflow/tfjs-node';
 import {
-  tf, registerModel, fitGradient, fitReport, needFeatures, needImages, variablesState, loadVariablesState, UserError,
-  type Batch, type FitContext, type FitData, type FitReport, type Method, type MethodPrediction, type MethodState, type ModelContext, type Rng,
+  tf, registerModel, NetworkMethod, fitGradient, fitReport, needFeatures, needImages, UserError,
+  type Batch, type FitContext, type FitData, type FitReport, type MethodPrediction, type ModelContext, type Rng,
 } from '@unified-ad/core';
 import { StudentCNN, channelGroups, checkFeatures, checkImages, splitGroups, toUnit } from '../common';
 
@@ -68,11 +68,12 @@ export function gradToGray(grad: Tensor4D, normalize: 'percentile' | 'none'): Te
   });
 }
 
-export class Mkd implements Method {
+export class Mkd extends NetworkMethod<StudentCNN> {
   readonly net: StudentCNN;
   readonly groups: number[];
 
   constructor(readonly config: MkdConfig, readonly inChannels: number, readonly grid: number, rng: Rng) {
+    super();
     this.groups = channelGroups('mkd', inChannels, config.depthChannels, config.depths);
     if (this.groups.length > config.widths.length) throw new UserError(`mkd: ${this.groups.length} teacher depths need as many cloner stages, model.config.widths has ${config.widths.length}`);
     this.net = new StudentCNN(config.widths, config.convsPerStage, this.groups, grid, rng);
@@ -128,20 +129,8 @@ export class Mkd implements Method {
     });
   }
 
-  state(): MethodState {
-    return variablesState(this.net.namedVariables(), this.net.namedBuffers(), { method: 'mkd', groups: this.groups });
-  }
-
-  loadState(state: MethodState, source: string): void {
-    loadVariablesState(state, source, this.net.namedVariables(), this.net.namedBuffers());
-  }
-
-  parameterCount(): number {
-    return this.net.parameterCount();
-  }
-
-  dispose(): void {
-    this.net.dispose();
+  protected override stateMeta(): Record<string, unknown> {
+    return { method: 'mkd', groups: this.groups };
   }
 }
 

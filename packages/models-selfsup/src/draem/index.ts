@@ -4,8 +4,8 @@
 import { z } from 'zod';
 import type { Scalar, Tensor4D } from '@tensorflow/tfjs-node';
 import {
-  tf, registerModel, fitGradient, fitReport, variablesState, loadVariablesState, UserError,
-  type Batch, type FitContext, type FitData, type FitReport, type Method, type MethodPrediction, type MethodState, type Rng,
+  tf, registerModel, NetworkMethod, fitGradient, fitReport, UserError,
+  type Batch, type FitContext, type FitData, type FitReport, type MethodPrediction, type Rng,
 } from '@unified-ad/core';
 import { draemAugment, type ImageHWC } from '@unified-ad/components';
 import { checkedImages, hostImages, stackImages, stackMasks } from '../common';
@@ -72,10 +72,11 @@ export function draemTrainingBatch(x: Tensor4D, rng: Rng, cfg: Pick<DraemConfig,
   }));
 }
 
-export class Draem implements Method {
+export class Draem extends NetworkMethod<DraemNet> {
   readonly net: DraemNet;
 
   constructor(readonly config: DraemConfig, rng: Rng) {
+    super();
     const mult = 2 ** (Math.max(config.recDepth, config.discDepth) - 1);
     if (config.size % mult !== 0) throw new UserError(`draem: model.config.size ${config.size} must be divisible by ${mult} (2^(depth − 1) of the U-Nets)`);
     this.net = new DraemNet(config, rng);
@@ -110,20 +111,8 @@ export class Draem implements Method {
     });
   }
 
-  state(): MethodState {
-    return variablesState(this.net.namedVariables(), this.net.namedBuffers(), { method: 'draem' });
-  }
-
-  loadState(state: MethodState, source: string): void {
-    loadVariablesState(state, source, this.net.namedVariables(), this.net.namedBuffers());
-  }
-
-  parameterCount(): number {
-    return this.net.parameterCount();
-  }
-
-  dispose(): void {
-    this.net.dispose();
+  protected override stateMeta(): Record<string, unknown> {
+    return { method: 'draem' };
   }
 }
 

@@ -5,8 +5,8 @@
 import { z } from 'zod';
 import type { Scalar, Tensor1D, Tensor3D, Tensor4D } from '@tensorflow/tfjs-node';
 import {
-  tf, registerModel, fitGradient, fitReport, variablesState, loadVariablesState, UserError,
-  type Batch, type FitContext, type FitData, type FitReport, type Method, type MethodPrediction, type MethodState, type Rng,
+  tf, registerModel, NetworkMethod, fitGradient, fitReport, UserError,
+  type Batch, type FitContext, type FitData, type FitReport, type MethodPrediction, type Rng,
 } from '@unified-ad/core';
 import { fcddConfetti } from '@unified-ad/components';
 import { checkedImages, hostImages, imagenetNormalize, stackImages } from '../common';
@@ -41,10 +41,11 @@ export function fcddTrainingBatch(x: Tensor4D, rng: Rng, cleanProbability: numbe
   return { images: stackImages(out.map((o) => o.image)), labels: out.map((o) => (o.anomalous ? 1 : 0)), masks: out.map((o) => o.mask) };
 }
 
-export class Fcdd implements Method {
+export class Fcdd extends NetworkMethod<FcddNet> {
   readonly net: FcddNet;
 
   constructor(readonly config: FcddConfig, rng: Rng) {
+    super();
     if (config.size % 8 !== 0) throw new UserError(`fcdd: model.config.size ${config.size} must be divisible by 8 (the network's stride)`);
     this.net = new FcddNet(config.width, rng);
   }
@@ -77,20 +78,8 @@ export class Fcdd implements Method {
     });
   }
 
-  state(): MethodState {
-    return variablesState(this.net.namedVariables(), this.net.namedBuffers(), { method: 'fcdd' });
-  }
-
-  loadState(state: MethodState, source: string): void {
-    loadVariablesState(state, source, this.net.namedVariables(), this.net.namedBuffers());
-  }
-
-  parameterCount(): number {
-    return this.net.parameterCount();
-  }
-
-  dispose(): void {
-    this.net.dispose();
+  protected override stateMeta(): Record<string, unknown> {
+    return { method: 'fcdd' };
   }
 }
 
