@@ -2,7 +2,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { cacheDir, engineInfo, listBackbones, listModels, matmulGflops, repoRoot, sharedDir, sharedPath } from '@unified-ad/core';
+import { cacheDir, engineInfo, listModels, matmulGflops, repoRoot, sharedDir, sharedPath } from '@unified-ad/core';
+import { listBackbones } from '@unified-ad/backbones';
 
 function version(pkg: string): string {
   // package.json may be hidden by an "exports" map: find the package folder from its resolved entry point

@@ -5,7 +5,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Tensor4D } from '@tensorflow/tfjs-node';
-import { createBackbone, extractAligned, sharedPath, tf, UserError, type Backbone, type Dataset, type Sample } from '@unified-ad/core';
+import { sharedPath, tf, UserError, type Dataset, type Sample } from '@unified-ad/core';
+import { createBackbone, extractAligned, type Backbone } from '@unified-ad/backbones';
 import {
   decodeEntry,
   DEFAULT_FEATURE_SPEC,

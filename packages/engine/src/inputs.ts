@@ -5,7 +5,8 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Tensor4D } from '@tensorflow/tfjs-node';
-import { tf, backboneDefaultLayers, cacheDir, methodInputs, progress, quantizeInto, writeFileAtomic, type Dataset, type FeatureSpec, type ImageStore, type MethodInputs, type Sample } from '@unified-ad/core';
+import { tf, cacheDir, methodInputs, progress, quantizeInto, writeFileAtomic, type Dataset, type FeatureSpec, type ImageStore, type MethodInputs, type Sample } from '@unified-ad/core';
+import { backboneDefaultLayers } from '@unified-ad/backbones';
 import { extractFeatures } from '@unified-ad/datasets';
 import type { RunConfig } from './run-config';
 

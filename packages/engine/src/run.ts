@@ -5,9 +5,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as YAML from 'yaml';
 import {
-  Rng, UserError, acquireLock, backboneWeightsHash, createModel, getModelEntry, loadCheckpoint, saveCheckpoint, tensorFitData, writeFileAtomic,
+  Rng, UserError, acquireLock, createModel, getModelEntry, loadCheckpoint, saveCheckpoint, tensorFitData, writeFileAtomic,
   type Dataset, type FeatureSpec, type Method, type Sample, type EpochRecord,
 } from '@unified-ad/core';
+import { backboneWeightsHash } from '@unified-ad/backbones';
 import { loadDataset } from '@unified-ad/datasets';
 import type { MetricValues } from '@unified-ad/eval';
 import type { RunConfig } from './run-config';

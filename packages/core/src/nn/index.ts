@@ -1,8 +1,22 @@
-export * from './module';
-export * from './layers';
-export * from './attention';
-export * from './kernels';
-export * from './transformer';
-export * from './conv';
+// Neural-network blocks: modules own named variables (their names are checkpoint keys).
+export { Module, xavierUniform } from './module';
+export { Linear, LayerNorm, layerNorm, dropout } from './layers';
+export { MultiHeadAttention, FeedForward } from './attention';
+export { linear, softmax } from './kernels';
+export { GridPositionEmbedding, TransformerEncoderLayer } from './transformer';
 // conv.ts's Conv2d (torch semantics; its 4-argument form is the older layers.ts layer) is the one exported
-export { Conv2d } from './conv';
+export {
+  Conv2d,
+  ConvTranspose2d,
+  BatchNorm2d,
+  maxPool2d,
+  avgPool2d,
+  upsampleBilinear,
+  leakyRelu,
+  kaimingUniform,
+  type Pair,
+  type Activation,
+  type Conv2dOptions,
+  type ConvTranspose2dOptions,
+  type BatchNorm2dOptions,
+} from './conv';

@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Tensor4D } from '@tensorflow/tfjs-node';
-import { createBackbone, extractAligned, MOBILENET_V2_WEIGHTS, Rng, sharedPath, tf } from '@unified-ad/core';
+import { Rng, sharedPath, tf } from '@unified-ad/core';
+import { createBackbone, extractAligned, MOBILENET_V2_WEIGHTS } from '@unified-ad/backbones';
 import { FeatureCache, featureKey } from './cache';
 import { DEFAULT_FEATURE_SPEC } from './extract';
 

@@ -4,22 +4,24 @@
 import * as fs from 'node:fs';
 import type { Tensor4D } from '@tensorflow/tfjs-node';
 import {
-  backboneDefaultLayers,
-  backboneWeightsHash,
   cacheDir as defaultCacheDir,
-  createBackbone,
-  extractAligned,
-  MOBILENET_V2_DEFAULT_LAYERS,
   progress,
   tf,
   UserError,
-  type Backbone,
-  type BackboneOptions,
   type Dataset,
   type FeatureSet,
   type FeatureSpec,
   type Sample,
 } from '@unified-ad/core';
+import {
+  backboneDefaultLayers,
+  backboneWeightsHash,
+  createBackbone,
+  extractAligned,
+  MOBILENET_V2_DEFAULT_LAYERS,
+  type Backbone,
+  type BackboneOptions,
+} from '@unified-ad/backbones';
 import { FeatureCache, featureKey, type CacheDtype, type CacheStats } from './cache';
 import { decodeFloat16, encodeFloat16 } from './float16';
 

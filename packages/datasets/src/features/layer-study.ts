@@ -9,7 +9,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import type { Tensor2D, Tensor4D } from '@tensorflow/tfjs-node';
-import { createBackbone, mfcnNeck, sharedPath, tf, type Backbone } from '@unified-ad/core';
+import { sharedPath, tf } from '@unified-ad/core';
+import { createBackbone, mfcnNeck, type Backbone } from '@unified-ad/backbones';
 
 const SIZE = 224;
 const GRID = 14;

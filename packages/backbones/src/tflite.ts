@@ -2,7 +2,7 @@
 // float/int8 CNN graphs: tensors (shape, type, buffer, quantization), operators (opcode, inputs,
 // outputs, builtin options) and operator codes. Field ids below are the schema's field order.
 import { ByteBuffer } from 'flatbuffers';
-import { UserError } from '../errors';
+import { UserError } from '@unified-ad/core';
 
 /** TensorType enum of the schema. */
 export const TFLITE_TYPES = ['float32', 'float16', 'int32', 'uint8', 'int64', 'string', 'bool', 'int16', 'complex64', 'int8'] as const;

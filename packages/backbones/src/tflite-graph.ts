@@ -2,7 +2,7 @@
 // (q − zero_point) · scale (per output channel along quantized_dimension), and the graph's QUANTIZE /
 // DEQUANTIZE nodes become identities. The TFLite ops compile to FloatOps (float-graph.ts), which run
 // either as one native TensorFlow session call per batch or op by op in tfjs.
-import { UserError } from '../errors';
+import { UserError } from '@unified-ad/core';
 import { FloatGraph, type Activation, type ConstValue, type FloatGraphOptions, type FloatOp } from './float-graph';
 import type { ConvOptions, FusedActivation, TfliteModel, TfliteTensor } from './tflite';
 

@@ -1,5 +1,5 @@
 // Prints the layers a backbone offers (name, stride, channels at its input size).
-// Usage: npx ts-node packages/core/src/backbone/list-layers.ts [mobilenet_v2 | mobilenet_v2_embedded | tfjs <model folder> <layer>...]
+// Usage: npx ts-node packages/backbones/src/list-layers.ts [mobilenet_v2 | mobilenet_v2_embedded | tfjs <model folder> <layer>...]
 import { createBackbone } from './registry';
 import { listTfjsModelLayers } from './tfjs-model';
 

@@ -1,7 +1,7 @@
 // A tiny reader of uncompressed Windows bitmaps (24-bit BGR, 32-bit BGRA), for test images such as
 // cat.bmp (sharp cannot decode BMP).
 import * as fs from 'node:fs';
-import { UserError } from '../errors';
+import { UserError } from '@unified-ad/core';
 
 export interface RgbImage {
   width: number;

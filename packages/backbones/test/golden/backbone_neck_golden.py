@@ -1,6 +1,6 @@
 # Golden values for the MFCN neck test: torch.nn.UpsamplingBilinear2d (align_corners=True), exactly as
 # UniAD's models/necks/mfcn.py builds it (scale_factor = in_stride / out_stride), on deterministic inputs.
-# Run: python3 packages/core/test/golden/backbone_neck_golden.py > packages/core/test/golden/backbone_neck_golden.json
+# Run: python3 packages/backbones/test/golden/backbone_neck_golden.py > packages/backbones/test/golden/backbone_neck_golden.json
 import json, math
 import torch
 

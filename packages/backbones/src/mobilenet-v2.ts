@@ -4,9 +4,7 @@
 // output `expanded_conv_6/expand/relu6` (28×28×192).
 import * as fs from 'node:fs';
 import type { Tensor2D, Tensor4D } from '@tensorflow/tfjs-node';
-import { engineInfo } from '../engine';
-import { UserError } from '../errors';
-import { cacheDir } from '../paths';
+import { engineInfo, UserError, cacheDir } from '@unified-ad/core';
 import { checkImages, normalizeInput } from './normalize';
 import { parseTflite } from './tflite';
 import { shortTensorName, TfliteGraph, type Executor } from './tflite-graph';

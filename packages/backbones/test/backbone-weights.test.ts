@@ -7,7 +7,8 @@ import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { MOBILENET_V2_WEIGHTS, resolveWeights, UserError, weightsCachePath, weightsUrl, type WeightsSpec } from '../src';
+import { UserError } from '@unified-ad/core';
+import { MOBILENET_V2_WEIGHTS, resolveWeights, weightsCachePath, weightsUrl, type WeightsSpec } from '../src';
 
 const good = Buffer.from('pretend these are weights\n'.repeat(1000));
 const goodSha = crypto.createHash('sha256').update(good).digest('hex');

@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LayersModel, Tensor4D } from '@tensorflow/tfjs-node';
+import { sharedPath, tf, UserError } from '@unified-ad/core';
 import {
   backboneWeightsHash,
   createBackbone,
@@ -15,9 +16,6 @@ import {
   listTfjsModelLayers,
   normalizeInput,
   readBmp,
-  sharedPath,
-  tf,
-  UserError,
   LayersBackbone as LayersBackboneCtor,
   type LayersBackbone,
 } from '../src';

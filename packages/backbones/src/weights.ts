@@ -4,8 +4,7 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { UserError } from '../errors';
-import { cacheDir, sharedPath } from '../paths';
+import { UserError, cacheDir, sharedPath } from '@unified-ad/core';
 
 export interface WeightsSpec {
   /** file name in the cache folder, the shared folder and the download URL */

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { Builder } from 'flatbuffers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Tensor4D } from '@tensorflow/tfjs-node';
+import { sharedPath, tf, UserError } from '@unified-ad/core';
 import {
   createBackbone,
   decodeBmp,
@@ -15,10 +16,7 @@ import {
   MOBILENET_V2_DEFAULT_LAYERS,
   parseTflite,
   readBmp,
-  sharedPath,
-  tf,
   TfliteGraph,
-  UserError,
   type MobileNetV2,
 } from '../src';
 

@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { mfcnNeck, neckChannels, tf, UserError } from '../src';
+import { tf, UserError } from '@unified-ad/core';
+import { mfcnNeck, neckChannels } from '../src';
 import type { Tensor4D } from '@tensorflow/tfjs-node';
 
 const golden = JSON.parse(fs.readFileSync(path.join(__dirname, 'golden', 'backbone_neck_golden.json'), 'utf8')) as {

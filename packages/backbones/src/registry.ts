@@ -1,7 +1,6 @@
 // Backbone registry: createBackbone({ id, ... }) and a cheap weights fingerprint for cache keys.
 import type { Tensor4D } from '@tensorflow/tfjs-node';
-import { tf } from '../engine';
-import { UserError } from '../errors';
+import { tf, UserError } from '@unified-ad/core';
 import { EMBEDDED_DEFAULT_LAYERS, embeddedWeightsHash, loadEmbeddedMobileNetV2 } from './embedded';
 import { loadMobileNetV2, MOBILENET_V2_DEFAULT_LAYERS, resolveMobileNetV2Weights } from './mobilenet-v2';
 import { mfcnNeck } from './neck';

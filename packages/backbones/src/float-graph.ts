@@ -9,9 +9,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Tensor, Tensor4D } from '@tensorflow/tfjs-node';
-import { tf, engineInfo } from '../engine';
-import { UserError } from '../errors';
-import { writeFileAtomic } from '../paths';
+import { tf, engineInfo, UserError, writeFileAtomic } from '@unified-ad/core';
 import { attr, DT_FLOAT, DT_INT32, nodeDef, savedModelProto, tensorProto } from './proto';
 
 export type Activation = 'linear' | 'relu' | 'relu6';

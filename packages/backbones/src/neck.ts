@@ -3,8 +3,7 @@
 // with align_corners=True, used for shrinking (scale < 1) as well as enlarging, with no anti-aliasing —
 // and the maps are concatenated along channels (UniAD §3.1: "feature alignment").
 import type { Tensor4D } from '@tensorflow/tfjs-node';
-import { tf } from '../engine';
-import { UserError } from '../errors';
+import { tf, UserError } from '@unified-ad/core';
 
 /**
  * Resizes each [N, h, w, c] map to [N, size, size, c] (bilinear, align corners) and concatenates them

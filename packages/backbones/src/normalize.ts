@@ -1,6 +1,5 @@
 import type { Tensor4D } from '@tensorflow/tfjs-node';
-import { tf } from '../engine';
-import { UserError } from '../errors';
+import { tf, UserError } from '@unified-ad/core';
 import type { InputNormalization } from './types';
 
 const IMAGENET_MEAN = [0.485, 0.456, 0.406];
