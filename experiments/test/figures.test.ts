@@ -40,6 +40,16 @@ describe('experiments at the smoke budget', () => {
     expect(png.subarray(1, 4).toString()).toBe('PNG');
     const svg = read(out, 'pictures', 'fig3.svg');
     for (const m of ['mlp', 'cnn', 'transformer', 'uniad']) expect(svg).toContain(`>${m}<`);
+    // Fig. 3b: each run kept its maps at every evaluation (eval.keepMaps); the grid has a peak and a final column
+    // per net, the peak being the table's epoch of the highest P-AUROC
+    for (const m of ['mlp', 'cnn', 'transformer', 'uniad'])
+      expect(fs.readdirSync(path.join(out, 'cells', `${m}_unified_all_s0`, 'eval-maps')).sort()).toEqual(['epoch-1.json', 'epoch-2.json', 'samples.json']);
+    expect(fs.readFileSync(path.join(out, 'pictures', 'fig3b.png')).subarray(1, 4).toString()).toBe('PNG');
+    const grid = read(out, 'pictures', 'fig3b.svg');
+    const peaks = parseCsv(read(out, 'tables', 'fig3.csv')).slice(1).map((x) => Number(/@(\d+)$/.exec(x[3]!)![1]));
+    expect([...grid.matchAll(/>@peak e(\d+)</g)].map((m) => Number(m[1]))).toEqual(peaks);
+    expect(grid.match(/>final e2</g)).toHaveLength(4);
+    expect(grid.match(/<image /g)).toHaveLength(4 * (2 + 8) + 4);
   });
 
   it('ablation: each idea switched off in turn and the sweeps, one table', async () => {

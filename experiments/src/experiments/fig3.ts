@@ -5,7 +5,8 @@ import * as path from 'node:path';
 import { writeFileAtomic } from '@unified-ad/core';
 import type { CellResult, ExperimentDef } from '../grid/plan';
 import { tableToText, writeTable, type Table } from '../tables';
-import { writeCurvesPicture } from '../pictures';
+import { peakEpoch, writeCurvesPicture } from '../pictures';
+import { writeFig3bPicture } from '../fig3b';
 import { gridMethods, methodGrid } from './common';
 
 /** Per-epoch values of one method (mean over seeds). */
@@ -19,6 +20,8 @@ export interface CurveSeries {
 
 export const FIG3_METHODS = ['mlp', 'cnn', 'transformer', 'uniad'];
 const EVAL_EVERY = { smoke: 1, cpu: 2, paper: 10 } as const;
+/** anomalous test images whose maps every periodic evaluation keeps, for Fig. 3b (eval.keepMaps) */
+export const FIG3B_IMAGES = 4;
 
 /** Per-method, per-epoch series (the first seed's run; with several seeds, the mean over seeds). */
 export function fig3Series(results: CellResult[]): CurveSeries[] {
@@ -56,7 +59,8 @@ export function fig3Table(series: CurveSeries[], budget: string): Table {
   const pct = (x: number) => (Number.isFinite(x) ? (100 * x).toFixed(1) : '-');
   const rows = series.map((s) => {
     const ev = s.epoch.map((e, k) => ({ e, i: s.i_auroc[k], p: s.p_auroc[k] })).filter((r) => Number.isFinite(r.p));
-    const peak = ev.reduce((b, r) => (r.p > b.p ? r : b), ev[0] ?? { e: NaN, i: NaN, p: NaN });
+    const pe = peakEpoch(ev.map((r) => r.e), ev.map((r) => r.p));
+    const peak = ev.find((r) => r.e === pe) ?? { e: NaN, i: NaN, p: NaN };
     const last = ev[ev.length - 1] ?? { e: NaN, i: NaN, p: NaN };
     const loss0 = s.loss[0];
     const lossN = s.loss[s.loss.length - 1];
@@ -78,7 +82,7 @@ export const fig3: ExperimentDef = {
       options,
       methods: gridMethods(options, FIG3_METHODS),
       settings: ['unified'],
-      edit: (raw) => ({ ...raw, train: { ...(raw.train as object), evalEvery: EVAL_EVERY[options.budget] }, eval: { ...(raw.eval as object), periodicMetrics: ['i_auroc', 'p_auroc'] } }),
+      edit: (raw) => ({ ...raw, train: { ...(raw.train as object), evalEvery: EVAL_EVERY[options.budget] }, eval: { ...(raw.eval as object), periodicMetrics: ['i_auroc', 'p_auroc'], keepMaps: FIG3B_IMAGES } }),
     }),
   render: async (options, results, outDir) => {
     const series = fig3Series(results);
@@ -88,6 +92,8 @@ export const fig3: ExperimentDef = {
     const t = fig3Table(series, options.budget);
     writeTable(path.join(outDir, 'tables'), 'fig3', t);
     const png = await writeCurvesPicture(path.join(outDir, 'pictures', 'fig3'), results, `Identical shortcut (Fig. 3a): training loss and test AUROC per epoch, unified, budget ${options.budget}`);
-    return tableToText(t) + (png ? `\ncurves: ${png}\n` : '');
+    const notes: string[] = [];
+    const maps = await writeFig3bPicture(path.join(outDir, 'pictures', 'fig3b'), results, `Identical shortcut (Fig. 3b): anomaly maps at each net's peak and final epoch, unified, budget ${options.budget}`, notes);
+    return tableToText(t) + (png ? `\ncurves: ${png}\n` : '') + (maps ? `maps: ${maps}\n` : '') + notes.map((n) => `${n}\n`).join('');
   },
 };

@@ -46,6 +46,7 @@ export { RunConfigSchema, EvalConfigSchema, ImageScoreSchema, type RunConfig, ty
 export { runExperiment, loadRunData, InterruptedError, STATE_FILE, type RunResult, type RunOptions, type GroupResult } from './run';
 export { predictAll, type Predictions } from './predict';
 export { TestSet } from './testset';
+export { KEPT_MAPS_DIR, MapKeeper, pickKeptMapSamples, readKeptMaps, type KeptMaps, type KeptMapSample } from './kept-maps';
 export { describeEnvironment } from './environment';
 export { resolveInputs, resolveFeatureSpec, loadInputs, loadImageStore, selectRows, disposeInputs, type InputSet } from './inputs';
 export { restoreRun, readRunConfig, checkpointFile, type RestoredRun, type RestoredGroup, type CheckpointChoice } from './restore';

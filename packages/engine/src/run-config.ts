@@ -26,6 +26,14 @@ export const EvalConfigSchema = z
     flipAurocBelowHalf: z.boolean().default(false),
     /** how many normal and anomalous samples per class go into the anomaly-map picture (0 = no picture) */
     pictureSamples: z.number().int().min(0).default(3),
+    /**
+     * keep the anomaly maps of this many anomalous test images per model at every periodic evaluation
+     * (train.evalEvery), in <run>/eval-maps/ (kept-maps.ts: one image of each class first, then the next defect
+     * type); 0 = none
+     */
+    keepMaps: z.number({ error: 'expected a whole number of test images (0 = none)' }).int('expected a whole number of test images (0 = none)').min(0, 'expected 0 (none) or more test images').default(0),
+    /** side in pixels of the kept maps (and of their images and masks): the eval resolution, or this when smaller */
+    keepMapsSize: z.number().int().positive().default(112),
   })
   .strict();
 

@@ -14,6 +14,7 @@ import type { MetricValues } from '@unified-ad/eval';
 import type { RunConfig } from './run-config';
 import { predictAll, type Predictions } from './predict';
 import { TestSet, type EvalResult } from './testset';
+import { MapKeeper } from './kept-maps';
 import { heldOutRows, makeSyntheticValidation, syntheticScores, type SyntheticValidation } from './monitor';
 import { assertSameRun, dataListing, runFingerprint, writeFingerprint, type Fingerprint } from './fingerprint';
 import { describeEnvironment } from './environment';
@@ -181,13 +182,19 @@ async function runLocked(
       const model: Method = createModel(entry.name, cfg.model.config, { inChannels: channels, gridSize: grid, imageSize, rng });
       const groupDir = outDir ? (cfg.setting === 'unified' ? outDir : path.join(outDir, 'separate', g.name)) : undefined;
       const tg = Date.now();
-      const evalNow = (metrics = cfg.eval.metrics) => test.evaluate(predictAll(model, testData, cfg.eval), cfg.eval, metrics as never);
+      // eval.keepMaps: the maps of a few anomalous test images, from the predictions of each periodic evaluation
+      const keeper = MapKeeper.create({ groupDir, keep: cfg.eval.keepMaps, maxSize: cfg.eval.keepMapsSize, resolution: cfg.eval.resolution, test, dataset, resume: !!opts.resume });
+      const evalNow = async (epoch: number) => {
+        const pred = predictAll(model, testData, cfg.eval);
+        await keeper?.write(epoch, pred);
+        return test.evaluate(pred, cfg.eval, cfg.eval.periodicMetrics as never);
+      };
       try {
         const r = await model.fit(trainData, {
           train: { ...cfg.train, seed: cfg.seed, ...(cfg.train.select === 'synthetic' ? { bestKey: 'val.select' } : {}) }, seed: cfg.seed, outDir: groupDir, resume: opts.resume,
           label: `${entry.name}/${g.name}`, log,
-          evaluate: async () => {
-            const r = evalNow(cfg.eval.periodicMetrics) as unknown as Record<string, unknown>;
+          evaluate: async (epoch) => {
+            const r = (await evalNow(epoch)) as unknown as Record<string, unknown>;
             if (val) {
               const v = syntheticScores(model, val);
               r.val = { ...v, select: v.synthetic_p_auroc ?? v.synthetic_i_auroc };
@@ -202,6 +209,9 @@ async function runLocked(
             }
           },
         });
+        // maps of epochs after the checkpoint a resumed run started from were rewritten; any left over are dropped
+        keeper?.prune(r.history.filter((h) => h.eval).map((h) => h.epoch));
+        if (keeper && !r.history.some((h) => h.eval)) log(`  [${g.name}] eval.keepMaps: no periodic evaluation (${entry.name} has no training loop, or train.evalEvery = 0): no maps kept`);
         if (r.interrupted) throw new InterruptedError(`interrupted at epoch ${r.lastEpoch}; resume with --resume`);
         let selected: GroupResult['selected'] = { epoch: r.lastEpoch, by: 'last' };
         if (cfg.train.select === 'synthetic') {
