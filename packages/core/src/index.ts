@@ -102,5 +102,7 @@ export {
   type GradientFitOptions,
   type LoopOptimizer,
 } from './trainer';
+// the method packages' bench parts (`benchMethods()` of `npm run bench`)
+export { benchFitData, timeTrainStep, timePredict, convMacs, trainGflops } from './bench';
 // neural-network blocks (nn/index.ts lists them)
 export * as nn from './nn';

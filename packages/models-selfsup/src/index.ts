@@ -4,3 +4,6 @@ export * from './draem';
 export * from './cutpaste';
 export * from './fcdd';
 export { checkedImages, hostImages, stackImages, stackMasks, imagenetNormalize, ConvBnAct } from './common';
+export { benchSelfsup, SELFSUP_CPU_PROFILES, draemMacs, draemUNetMacs, cutPasteMacs, fcddMacs, type BenchProfile, type SelfsupMethod } from './bench';
+// `npm run bench` (scripts/bench.ts) runs the `benchMethods()` of every method package as its part 'selfsup'
+export { benchSelfsup as benchMethods } from './bench';

@@ -14,7 +14,7 @@ import { FcddNet } from './model';
 import { hscLoss, pseudoHuber } from './loss';
 import { receptiveUpsample } from './anomaly-map';
 
-export { FcddNet } from './model';
+export { FcddNet, FCDD_LAYOUT } from './model';
 export { hscLoss, pseudoHuber } from './loss';
 export { receptiveKernel, receptiveUpsample } from './anomaly-map';
 

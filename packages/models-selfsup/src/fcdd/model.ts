@@ -7,7 +7,7 @@ import { nn, type Rng } from '@unified-ad/core';
 import { ConvBnAct } from '../common';
 
 /** VGG11's first six convolutions relative to the base width, 'M' = max-pool 2. */
-const LAYOUT: (number | 'M')[] = [1, 'M', 2, 'M', 4, 4, 'M', 8, 8];
+export const FCDD_LAYOUT: readonly (number | 'M')[] = [1, 'M', 2, 'M', 4, 4, 'M', 8, 8];
 
 export class FcddNet extends nn.Module {
   private readonly layers: (ConvBnAct | 'M')[] = [];
@@ -19,7 +19,7 @@ export class FcddNet extends nn.Module {
   constructor(base: number, rng: Rng) {
     super();
     let inC = 3, r = 1, j = 1, i = 0;
-    for (const l of LAYOUT) {
+    for (const l of FCDD_LAYOUT) {
       if (l === 'M') {
         this.layers.push('M');
         r += j; // kernel 2
