@@ -55,6 +55,8 @@ export const SyntheticSpecSchema = z
     testDefectPerClass: z.number().int().min(0).optional(),
     size: z.number().int().min(32).max(2048).optional(),
     seed: z.number().int().min(0).optional(),
+    /** objects (disk, screw): largest rotation in degrees (default 180: any orientation) */
+    maxRotation: z.number().min(0).max(180).optional(),
   })
   .strict();
 
@@ -105,7 +107,7 @@ export function parseDatasetSpec(spec: unknown): DatasetSpec {
 
 function synthDefaultRoot(spec: z.infer<typeof SyntheticSpecSchema>): string {
   const o = resolveSyntheticOptions(spec);
-  const tag = `${o.classes.join('-')}_n${o.trainPerClass}-${o.testGoodPerClass}-${o.testDefectPerClass}_s${o.size}_seed${o.seed}`;
+  const tag = `${o.classes.join('-')}_n${o.trainPerClass}-${o.testGoodPerClass}-${o.testDefectPerClass}_s${o.size}_seed${o.seed}${o.maxRotation === 180 ? '' : `_rot${o.maxRotation}`}`;
   return cacheDir('synthetic', tag);
 }
 

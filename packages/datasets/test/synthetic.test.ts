@@ -49,6 +49,35 @@ describe('generateSynthetic', () => {
     expect(differ).toHaveLength(4 * 3);
   });
 
+  it('maxRotation: objects stay within ±maxRotation of their reference pose; 180 (default) and textures are unchanged', async () => {
+    // the screw's principal axis (second moments of its dark pixels), in degrees, image y down
+    const axis = (img: Uint8Array, size: number) => {
+      let n = 0, sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0;
+      for (let i = 0; i < size * size; i++) {
+        if ((img[3 * i] + img[3 * i + 1] + img[3 * i + 2]) / 3 > 150) continue;
+        const x = i % size, y = Math.floor(i / size);
+        n++; sx += x; sy += y; sxx += x * x; syy += y * y; sxy += x * y;
+      }
+      const mx = sx / n, my = sy / n;
+      return (0.5 * Math.atan2(2 * (sxy / n - mx * my), sxx / n - mx * mx - (syy / n - my * my)) * 180) / Math.PI;
+    };
+    const fixed = Array.from({ length: 12 }, (_, k) => axis(renderSynthetic('screw', 128, 5, `train/good/${k}`, null, 5).image, 128));
+    for (const a of fixed) expect(Math.abs(a + 45)).toBeLessThan(5 + 2.5); // reference: tip to the upper right
+    const free = Array.from({ length: 12 }, (_, k) => axis(renderSynthetic('screw', 128, 5, `train/good/${k}`).image, 128));
+    expect(free.filter((a) => Math.abs(a + 45) > 20).length).toBeGreaterThan(4);
+    // 180 is the default exactly; textures ignore the option; objects change
+    for (const c of ['fabric', 'wood'])
+      expect(Buffer.from(renderSynthetic(c, 64, 5, 'train/good/0', null, 5).image).equals(Buffer.from(renderSynthetic(c, 64, 5, 'train/good/0').image))).toBe(true);
+    expect(Buffer.from(renderSynthetic('disk', 64, 5, 'train/good/0', null, 180).image).equals(Buffer.from(renderSynthetic('disk', 64, 5, 'train/good/0').image))).toBe(true);
+    expect(Buffer.from(renderSynthetic('disk', 64, 5, 'train/good/0', null, 5).image).equals(Buffer.from(renderSynthetic('disk', 64, 5, 'train/good/0').image))).toBe(false);
+    // a set made with another maxRotation is another set (regenerated, its own cache folder); a bad value is one line
+    const d = path.join(root, 'rot');
+    await ensureSynthetic(d, { ...small, classes: ['screw'] });
+    expect((await ensureSynthetic(d, { ...small, classes: ['screw'], maxRotation: 5 })).generated).toBe(true);
+    expect((await ensureSynthetic(d, { ...small, classes: ['screw'], maxRotation: 5 })).generated).toBe(false);
+    await expectUserError(() => ensureSynthetic(d, { ...small, maxRotation: 200 }), 'synthetic: maxRotation must be a number of degrees in [0, 180], got 200');
+  });
+
   it('an image depends only on (seed, class, split, defect, index), not on the other classes', () => {
     const r1 = renderSynthetic('disk', 64, 3, 'test/scratch/0', 'scratch');
     const r2 = renderSynthetic('disk', 64, 3, 'test/scratch/0', 'scratch');

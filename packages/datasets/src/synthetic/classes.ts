@@ -23,11 +23,27 @@ export interface Scene {
   defect(type: string, rng: Rng): DefectLayer;
 }
 
+/** How a scene may vary beyond the class's own randomness. */
+export interface PoseOptions {
+  /** objects: largest rotation in degrees around the reference pose (180: any orientation) */
+  maxRotation: number;
+}
+
 export interface SyntheticClass {
   name: string;
   kind: 'texture' | 'object';
   defects: string[];
-  render(size: number, rng: Rng): Scene;
+  render(size: number, rng: Rng, pose?: PoseOptions): Scene;
+}
+
+/**
+ * An object's rotation in radians: one draw from the rng either way, so that `maxRotation` 180 (any orientation)
+ * gives exactly the images of the generator before the option existed.
+ */
+function objectRotation(rng: Rng, reference: number, pose?: PoseOptions): number {
+  const max = pose?.maxRotation ?? 180;
+  if (max >= 180) return rng.uniform(0, TAU);
+  return reference + rng.uniform(-max, max) * (Math.PI / 180);
 }
 
 const TAU = 2 * Math.PI;
@@ -225,11 +241,11 @@ export const disk: SyntheticClass = {
   name: 'disk',
   kind: 'object',
   defects: ['scratch', 'missing_piece', 'stain'],
-  render(size, rng) {
+  render(size, rng, pose) {
     const noise = new ValueNoise(rng);
     const cx = size * (0.5 + rng.uniform(-0.04, 0.04)), cy = size * (0.5 + rng.uniform(-0.04, 0.04));
     const R = size * 0.34 * rng.uniform(0.97, 1.03);
-    const rot = rng.uniform(0, TAU);
+    const rot = objectRotation(rng, 0, pose);
     const lightDir = -0.75 * Math.PI + rng.uniform(-0.5, 0.5);
     const gain = rng.uniform(0.9, 1.1);
     const metal = [188, 190, 196];
@@ -320,16 +336,16 @@ export const disk: SyntheticClass = {
 
 /**
  * A screw lying on a diffusely lit table (no cast shadow, so a missing part leaves no trace outside its
- * mask): head with a slot, threaded shaft, tapered tip. Any orientation.
+ * mask): head with a slot, threaded shaft, tapered tip. Any orientation, or within `maxRotation` of a diagonal pose.
  */
 export const screw: SyntheticClass = {
   name: 'screw',
   kind: 'object',
   defects: ['missing_tip', 'scratch', 'thread_damage'],
-  render(size, rng) {
+  render(size, rng, pose) {
     const noise = new ValueNoise(rng);
     const cx = size * (0.5 + rng.uniform(-0.06, 0.06)), cy = size * (0.5 + rng.uniform(-0.06, 0.06));
-    const rot = rng.uniform(0, TAU);
+    const rot = objectRotation(rng, -Math.PI / 4, pose); // reference: head at the lower left, tip to the upper right
     const gain = rng.uniform(0.9, 1.1);
     const bgL = lighting(rng, noise, 0.12, size);
     const s = size;

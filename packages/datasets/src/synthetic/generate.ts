@@ -25,6 +25,11 @@ export interface SyntheticOptions {
   size?: number;
   /** master seed (default 0) */
   seed?: number;
+  /**
+   * objects (disk, screw): largest rotation in degrees around the class's reference pose (default 180: any
+   * orientation, as a part dropped on a table; smaller: parts placed by a fixture). Textures are unaffected.
+   */
+  maxRotation?: number;
 }
 
 export type ResolvedSyntheticOptions = Required<SyntheticOptions>;
@@ -48,6 +53,7 @@ export function resolveSyntheticOptions(o: SyntheticOptions = {}): ResolvedSynth
     testDefectPerClass: o.testDefectPerClass ?? 12,
     size: o.size ?? 224,
     seed: o.seed ?? 0,
+    maxRotation: o.maxRotation ?? 180,
   };
   if (r.classes.length === 0) throw new UserError('synthetic: classes must not be empty');
   for (const c of r.classes) {
@@ -63,6 +69,7 @@ export function resolveSyntheticOptions(o: SyntheticOptions = {}): ResolvedSynth
   int('testDefectPerClass', 0, 100000);
   int('size', 32, 2048);
   int('seed', 0, 2 ** 32 - 1);
+  if (!Number.isFinite(r.maxRotation) || r.maxRotation < 0 || r.maxRotation > 180) throw new UserError(`synthetic: maxRotation must be a number of degrees in [0, 180], got ${r.maxRotation}`);
   return r;
 }
 
@@ -99,12 +106,12 @@ export interface RenderedSample {
  * Renders one synthetic image. `key` identifies it (split, defect, index) so that the same key and seed
  * always give the same pixels. `defect` null = normal.
  */
-export function renderSynthetic(className: string, size: number, seed: number, key: string, defect: string | null = null): RenderedSample {
+export function renderSynthetic(className: string, size: number, seed: number, key: string, defect: string | null = null, maxRotation = 180): RenderedSample {
   const cls = SYNTHETIC_CLASSES[className];
   if (!cls) throw new UserError(`synthetic: unknown class '${className}' (known: ${SYNTHETIC_CLASS_NAMES.join(', ')})`);
   if (defect !== null && !cls.defects.includes(defect)) throw new UserError(`synthetic: class '${className}' has no defect type '${defect}'`);
   const rng = new Rng(mixSeed(seed, hashString(className), hashString(key)));
-  const scene = cls.render(size, rng);
+  const scene = cls.render(size, rng, { maxRotation });
   const noiseSeed = rng.nextUint32();
   const defectRng = rng.fork();
   const clean = scene.rgb.slice();
@@ -209,7 +216,7 @@ async function writeSyntheticLocked(target: string, o: ResolvedSyntheticOptions)
         });
       }
       for (const j of jobs) {
-        const r = renderSynthetic(c, o.size, o.seed, j.key, j.defect);
+        const r = renderSynthetic(c, o.size, o.seed, j.key, j.defect, o.maxRotation);
         pending.push(writePng(j.file, r.image, o.size, 3));
         if (j.maskFile && r.mask) {
           const m = new Uint8Array(r.mask.length);
