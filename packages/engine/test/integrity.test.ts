@@ -546,3 +546,46 @@ describe('SIGINT to a training child', () => {
     expect(lines()).toBeGreaterThanOrEqual(m);
   }, 600_000);
 });
+
+// ---------------------------------------------------------------------------------------------------------
+// Issue 15's first two findings, as a user meets them: a changed config never yields old results.
+
+describe('a changed config never yields old results (CLI, child processes)', () => {
+  const small = ['data.trainPerClass=3', 'data.testGoodPerClass=2', 'data.testDefectPerClass=2', 'classes=[fabric]'];
+  const readJson = (...p: string[]) => JSON.parse(fs.readFileSync(path.join(...p), 'utf8'));
+
+  it('experiment grid: --set train.lr=… on a finished grid re-runs the cell (no "done in 0.0 s" with old numbers)', async () => {
+    const out = path.join(tmp, 'grid');
+    const sets = (lr: string) => ['--set', 'train.epochs=2', '--set', `train.lr=${lr}`, ...small.flatMap((s) => ['--set', s])];
+    const a = await cli(['experiment', 'run', 'fig3', '--budget', 'smoke', '--methods', 'mlp', '--out', out, ...sets('0.001')]);
+    expect(a.code, a.stderr).toBe(0);
+    const cellDir = path.join(out, 'cells', fs.readdirSync(path.join(out, 'cells'))[0]);
+    const first = readJson(cellDir, 'results.json').per_class;
+    const again = await cli(['experiment', 'run', 'fig3', '--budget', 'smoke', '--methods', 'mlp', '--out', out, ...sets('0.001')]);
+    expect(again.stderr).toContain('reused 1 finished run(s) with unchanged configs');
+    const b = await cli(['experiment', 'run', 'fig3', '--budget', 'smoke', '--methods', 'mlp', '--out', out, ...sets('0.05')]);
+    expect(b.code, b.stderr).toBe(0);
+    expect(b.stderr).toMatch(/\[1\/1\] /); // ran, not reused
+    expect(b.stderr).not.toContain('reused');
+    const cfg = fs.readFileSync(path.join(cellDir, 'config.yaml'), 'utf8');
+    expect(cfg).toMatch(/lr: 0\.05/);
+    expect(readJson(cellDir, 'results.json').per_class).not.toEqual(first); // the new config's numbers, not the old cell's
+  }, 600_000);
+
+  it('train --resume: another lr is refused naming the key (config.yaml untouched); a missing folder is an error; --checkpoint best without best.ckpt', async () => {
+    const run = path.join(tmp, 'resume-lr');
+    const base = ['train', '--config', 'mlp-smoke', '--out', run, 'train.epochs=2', 'train.evalEvery=0', ...small];
+    const a = await cli(base);
+    expect(a.code, a.stderr).toBe(0);
+    const cfgBefore = fs.readFileSync(path.join(run, 'config.yaml'), 'utf8');
+    const b = await cli([...base, 'train.lr=0.05', '--resume']);
+    expectOneLine(b, run, 'was made with other inputs', 'train.lr');
+    expect(fs.readFileSync(path.join(run, 'config.yaml'), 'utf8')).toBe(cfgBefore);
+    const c = await cli(['train', '--config', 'mlp-smoke', '--out', path.join(tmp, 'no-such-run'), '--resume', ...small]);
+    expectOneLine(c, '--resume:', 'holds no run to continue');
+    expect(fs.existsSync(path.join(tmp, 'no-such-run', 'results.json'))).toBe(false);
+    const d = await cli(['eval', run, '--checkpoint', 'best']);
+    expectOneLine(d, 'best.ckpt', 'use --checkpoint last');
+    expect(fs.existsSync(path.join(run, 'eval-best.json'))).toBe(false);
+  }, 600_000);
+});
