@@ -95,7 +95,7 @@ export async function loadInputs(cfg: RunConfig, dataset: Dataset, samples: Samp
   return out;
 }
 
-/** Rows `idx` of an input set (new tensors / a new store). */
+/** Rows `idx` of an input set (new tensors; a view of the image store for a contiguous run of rows, else a copy). */
 export function selectRows(set: InputSet, idx: number[]): InputSet {
   const out: InputSet = {};
   if (set.features) {
@@ -104,8 +104,14 @@ export function selectRows(set: InputSet, idx: number[]): InputSet {
   }
   if (set.images) {
     const b = set.images.size * set.images.size * 3;
-    const data = new Uint8Array(idx.length * b);
-    idx.forEach((i, k) => data.set(set.images!.data.subarray(i * b, (i + 1) * b), k * b));
+    // the store is read-only: a contiguous run of rows (the usual train / test split) is a view, not a copy
+    const contiguous = idx.every((i, k) => i === idx[0]! + k);
+    let data: Uint8Array;
+    if (contiguous) data = set.images.data.subarray(idx.length ? idx[0]! * b : 0, idx.length ? (idx[0]! + idx.length) * b : 0);
+    else {
+      data = new Uint8Array(idx.length * b);
+      idx.forEach((i, k) => data.set(set.images!.data.subarray(i * b, (i + 1) * b), k * b));
+    }
     out.images = { size: set.images.size, data };
   }
   return out;

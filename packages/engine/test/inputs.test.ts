@@ -72,3 +72,19 @@ describe('loadImageStore', () => {
     expect(data.image(1)[0]).toBe(50);
   });
 });
+
+describe('selectRows', () => {
+  it('images: a contiguous run of rows is a view of the store (no copy); other rows are copied; both give the same bytes', async () => {
+    const { selectRows } = await import('../src/inputs');
+    const size = 2, b = size * size * 3;
+    const data = Uint8Array.from({ length: 5 * b }, (_, i) => i % 251);
+    const set = { images: { size, data } };
+    const run = selectRows(set, [1, 2, 3]).images!;
+    expect(run.data.buffer).toBe(data.buffer); // a view
+    expect(Array.from(run.data)).toEqual(Array.from(data.subarray(b, 4 * b)));
+    const picked = selectRows(set, [4, 0]).images!;
+    expect(picked.data.buffer).not.toBe(data.buffer); // a copy
+    expect(Array.from(picked.data)).toEqual([...data.subarray(4 * b, 5 * b), ...data.subarray(0, b)]);
+    expect(selectRows(set, []).images!.data.length).toBe(0);
+  });
+});
