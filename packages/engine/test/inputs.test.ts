@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { tensorFitData, type Dataset, type Sample } from '@unified-ad/core';
 import { loadImageStore } from '../src';
+import { selectRows } from '../src/inputs';
 
 describe('loadImageStore', () => {
   let dir: string;
@@ -74,8 +75,7 @@ describe('loadImageStore', () => {
 });
 
 describe('selectRows', () => {
-  it('images: a contiguous run of rows is a view of the store (no copy); other rows are copied; both give the same bytes', async () => {
-    const { selectRows } = await import('../src/inputs');
+  it('images: a contiguous run of rows is a view of the store (no copy); other rows are copied; both give the same bytes', () => {
     const size = 2, b = size * size * 3;
     const data = Uint8Array.from({ length: 5 * b }, (_, i) => i % 251);
     const set = { images: { size, data } };
