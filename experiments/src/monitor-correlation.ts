@@ -4,7 +4,7 @@
 // Used by experiments/scripts/monitor-correlation.ts.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { UserError } from '@unified-ad/core';
+import { UserError, parseJsonlLines } from '@unified-ad/core';
 import type { Table } from './tables';
 
 /** Ranks 1..n, ties get the average of their ranks. */
@@ -56,14 +56,11 @@ export function readMonitorPoints(dirOrFile: string): MonitorPoint[] {
   const file = fs.statSync(dirOrFile).isDirectory() ? path.join(dirOrFile, 'metrics.jsonl') : dirOrFile;
   if (!fs.existsSync(file)) throw new UserError(`${dirOrFile}: no metrics.jsonl (not a finished run folder?)`);
   const pts: MonitorPoint[] = [];
-  fs.readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
-    if (!line.trim()) return;
-    let o: Record<string, any>;
-    try {
-      o = JSON.parse(line);
-    } catch {
-      throw new UserError(`${file}:${i + 1}: not valid JSON`);
-    }
+  const { lines } = parseJsonlLines(fs.readFileSync(file, 'utf8'), (n) => {
+    throw new UserError(`${file}:${n}: not valid JSON`);
+  });
+  lines.forEach(({ value }) => {
+    const o = (value ?? {}) as Record<string, any>;
     const ev = o.eval, val = ev?.val;
     if (!ev || !val || typeof val !== 'object') return;
     pts.push({

@@ -64,8 +64,11 @@ export function resultAsTable(t: ResultTable, title: string, notes: string[] = [
 }
 
 /** Parameters of the unified model vs. the sum of the per-class models, per method (first seed). */
+/** A parameter count as the tables print it: 1.12 M, 279.3 k, 512. */
+export const formatCount = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : String(n));
+
 export function parameterTable(results: CellResult[]): Table {
-  const f = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : String(n));
+  const f = formatCount;
   const rows = methodsOf(results).map((m) => {
     const seed = Math.min(...results.filter((r) => r.cell.method === m).map((r) => r.cell.seed));
     const uni = results.find((r) => r.cell.method === m && r.cell.setting === 'unified' && r.cell.seed === seed);

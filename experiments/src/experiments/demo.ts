@@ -4,7 +4,7 @@
 import * as path from 'node:path';
 import type { ExperimentDef } from '../grid/plan';
 import { shippedConfig } from '../config-files';
-import { renderAurocTables } from './auroc-tables';
+import { formatCount, renderAurocTables } from './auroc-tables';
 import { finishConfig } from './common';
 import { makeCell, type CellResult } from '../grid/plan';
 import { getModelEntry } from '@unified-ad/core';
@@ -22,8 +22,6 @@ export const demo: ExperimentDef = {
   render: async (options, results, outDir) => `${await renderAurocTables(options, results, outDir, 'synthetic industrial data (demo)')}\n${demoTakeaway(results)}`,
 };
 
-const fmtCount = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : String(n));
-
 /**
  * What the tables show, in words: one unified model for every class, its mean AUROC, and its size against the
  * separate setting (one model of the same architecture per class: classes × parameters, since a UniAD, MLP, …
@@ -37,9 +35,10 @@ export function demoTakeaway(results: CellResult[]): string {
     const mean = (k: 'i_auroc' | 'p_auroc') => classes.reduce((a, c) => a + (r.result.per_class[c][k] ?? NaN), 0) / classes.length;
     const worst = classes.reduce((w, c) => ((r.result.per_class[c].i_auroc ?? 1) < (r.result.per_class[w].i_auroc ?? 1) ? c : w), classes[0]);
     const n = r.result.parameters_total;
-    const sep = getModelEntry(r.cell.method).family === 'statistical' ? 'about the same values split over one bank per class' : `${classes.length} × ${fmtCount(n)} = ${fmtCount(classes.length * n)} parameters`;
+    const statistical = getModelEntry(r.cell.method).family === 'statistical';
+    const sep = statistical ? 'about the same values split over one bank per class' : `${classes.length} × ${formatCount(n)} = ${formatCount(classes.length * n)} parameters`;
     lines.push(
-      `  ${r.cell.method}: ONE model for all ${classes.length} classes (${classes.join(', ')}), ${fmtCount(n)} ${getModelEntry(r.cell.method).family === 'statistical' ? 'stored values' : 'parameters'}: ` +
+      `  ${r.cell.method}: ONE model for all ${classes.length} classes (${classes.join(', ')}), ${formatCount(n)} ${statistical ? 'stored values' : 'parameters'}: ` +
         `mean I-AUROC ${pct(mean('i_auroc'))}, P-AUROC ${pct(mean('p_auroc'))} (weakest class ${worst}, I-AUROC ${pct(r.result.per_class[worst].i_auroc)}); ` +
         `the separate setting would need one model per class (${sep}).`,
     );

@@ -113,3 +113,31 @@ export function readJsonFile<S extends z.ZodType = z.ZodUnknown>(file: string, s
   if (!r.success) throw new UserError(`${formatZodError(r.error, file)}${tail}`);
   return r.data as never;
 }
+
+/** One parsed line of a JSONL file (`line`: 1-based). */
+export interface JsonlLine {
+  line: number;
+  raw: string;
+  value: unknown;
+}
+
+/**
+ * The non-blank lines of a JSONL log a process appends to, parsed. A last line that is not JSON and has no final
+ * newline is a write cut short by a kill: it is left out and its number returned as `truncated`. Any other line
+ * that is not JSON goes to `bad(line, raw)`, which throws the caller's one-line error.
+ */
+export function parseJsonlLines(text: string, bad: (line: number, raw: string) => never): { lines: JsonlLine[]; truncated: number | null } {
+  const rows = text.split('\n');
+  const lines: JsonlLine[] = [];
+  for (const [k, r] of rows.entries()) {
+    const raw = r.trim();
+    if (!raw) continue;
+    try {
+      lines.push({ line: k + 1, raw, value: JSON.parse(raw) });
+    } catch {
+      if (!text.endsWith('\n') && rows.slice(k + 1).every((l) => !l.trim())) return { lines, truncated: k + 1 };
+      bad(k + 1, raw);
+    }
+  }
+  return { lines, truncated: null };
+}

@@ -66,7 +66,7 @@ export {
   type ReleaseLock,
 } from './lock';
 // configs
-export { readYaml, readJsonFile, loadConfig, validateConfig, applyOverrides, deepMerge, formatZodError } from './config';
+export { readYaml, readJsonFile, parseJsonlLines, loadConfig, validateConfig, applyOverrides, deepMerge, formatZodError, type JsonlLine } from './config';
 // training: checkpoints, logs, optimisers, the gradient loop
 export { saveCheckpoint, loadCheckpoint, type Checkpoint, type CheckpointTensor } from './checkpoint';
 export { TensorBoardWriter, readTensorBoardScalars } from './tensorboard';

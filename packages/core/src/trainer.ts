@@ -19,6 +19,7 @@ import { loadCheckpoint, saveCheckpoint, type CheckpointTensor } from './checkpo
 import { TensorBoardWriter } from './tensorboard';
 import { progress } from './progress';
 import { UserError } from './errors';
+import { parseJsonlLines } from './config';
 
 export const TrainConfigSchema = z
   .object({
@@ -231,30 +232,16 @@ const yieldToEvents = () => new Promise<void>((resolve) => setImmediate(resolve)
 
 
 /**
- * The lines of a metrics.jsonl written by a run that may have been killed: a last line cut short by the kill
- * (no newline, not JSON) belongs to the epoch in progress and is dropped; a bad line before the last one means
- * the file was damaged by something else, and is a one-line error naming the file and line.
+ * The records of a metrics.jsonl written by a run that may have been killed: a last line cut short by the kill
+ * belongs to the epoch in progress and is dropped; a bad line anywhere else means the file was damaged by
+ * something else, and is a one-line error naming the file and line.
  */
 export function readMetricsLog(file: string): { line: string; record: EpochRecord }[] {
-  const lines = fs.readFileSync(file, 'utf8').split('\n');
-  const out: { line: string; record: EpochRecord }[] = [];
-  for (const [k, line] of lines.entries()) {
-    if (!line.trim()) continue;
-    let record: EpochRecord | undefined;
-    try {
-      record = JSON.parse(line) as EpochRecord;
-    } catch {
-      record = undefined;
-    }
-    if (record && typeof record === 'object' && !Array.isArray(record)) {
-      out.push({ line, record });
-      continue;
-    }
-    const last = lines.slice(k + 1).every((l) => !l.trim());
-    if (last) break; // the epoch in progress when the run was killed
-    throw new UserError(`${file}: line ${k + 1} is not a JSON record (the file is damaged; delete it or the run folder and start again)`);
-  }
-  return out;
+  const damaged = (line: number): never => {
+    throw new UserError(`${file}: line ${line} is not a JSON record (the file is damaged; delete it or the run folder and start again)`);
+  };
+  const { lines } = parseJsonlLines(fs.readFileSync(file, 'utf8'), damaged);
+  return lines.map((l) => (l.value && typeof l.value === 'object' && !Array.isArray(l.value) ? { line: l.raw, record: l.value as EpochRecord } : damaged(l.line)));
 }
 
 /** The gradient loop: trains `net` on `data` with `loss`, as configured by ctx.train. */

@@ -9,6 +9,7 @@ import { loadManifest } from './manifest';
 import { loadMvtec } from './mvtec';
 import { loadSemantic } from './semantic';
 import { ensureSynthetic, resolveSyntheticOptions, SYNTHETIC_CLASS_NAMES } from './synthetic/generate';
+import { ANY_ORIENTATION } from './synthetic/classes';
 
 const loadOpts = {
   onError: z.enum(['throw', 'skip']).optional(),
@@ -56,7 +57,7 @@ export const SyntheticSpecSchema = z
     size: z.number().int().min(32).max(2048).optional(),
     seed: z.number().int().min(0).optional(),
     /** objects (disk, screw): largest rotation in degrees (default 180: any orientation) */
-    maxRotation: z.number().min(0).max(180).optional(),
+    maxRotation: z.number().min(0).max(ANY_ORIENTATION).optional(),
   })
   .strict();
 
@@ -107,7 +108,7 @@ export function parseDatasetSpec(spec: unknown): DatasetSpec {
 
 function synthDefaultRoot(spec: z.infer<typeof SyntheticSpecSchema>): string {
   const o = resolveSyntheticOptions(spec);
-  const tag = `${o.classes.join('-')}_n${o.trainPerClass}-${o.testGoodPerClass}-${o.testDefectPerClass}_s${o.size}_seed${o.seed}${o.maxRotation === 180 ? '' : `_rot${o.maxRotation}`}`;
+  const tag = `${o.classes.join('-')}_n${o.trainPerClass}-${o.testGoodPerClass}-${o.testDefectPerClass}_s${o.size}_seed${o.seed}${o.maxRotation === ANY_ORIENTATION ? '' : `_rot${o.maxRotation}`}`;
   return cacheDir('synthetic', tag);
 }
 

@@ -23,6 +23,9 @@ export interface Scene {
   defect(type: string, rng: Rng): DefectLayer;
 }
 
+/** `maxRotation` meaning "any orientation" (the default): objects drawn at a uniform angle, as before the option. */
+export const ANY_ORIENTATION = 180;
+
 /** How a scene may vary beyond the class's own randomness. */
 export interface PoseOptions {
   /** objects: largest rotation in degrees around the reference pose (180: any orientation) */
@@ -41,8 +44,8 @@ export interface SyntheticClass {
  * gives exactly the images of the generator before the option existed.
  */
 function objectRotation(rng: Rng, reference: number, pose?: PoseOptions): number {
-  const max = pose?.maxRotation ?? 180;
-  if (max >= 180) return rng.uniform(0, TAU);
+  const max = pose?.maxRotation ?? ANY_ORIENTATION;
+  if (max >= ANY_ORIENTATION) return rng.uniform(0, TAU);
   return reference + rng.uniform(-max, max) * (Math.PI / 180);
 }
 

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import { Rng, UserError, withLock } from '@unified-ad/core';
-import { SYNTHETIC_CLASSES } from './classes';
+import { ANY_ORIENTATION, SYNTHETIC_CLASSES } from './classes';
 import { addSensorNoise, composite, toUint8 } from './primitives';
 
 export const SYNTHETIC_VERSION = 1;
@@ -53,7 +53,7 @@ export function resolveSyntheticOptions(o: SyntheticOptions = {}): ResolvedSynth
     testDefectPerClass: o.testDefectPerClass ?? 12,
     size: o.size ?? 224,
     seed: o.seed ?? 0,
-    maxRotation: o.maxRotation ?? 180,
+    maxRotation: o.maxRotation ?? ANY_ORIENTATION,
   };
   if (r.classes.length === 0) throw new UserError('synthetic: classes must not be empty');
   for (const c of r.classes) {
@@ -69,7 +69,7 @@ export function resolveSyntheticOptions(o: SyntheticOptions = {}): ResolvedSynth
   int('testDefectPerClass', 0, 100000);
   int('size', 32, 2048);
   int('seed', 0, 2 ** 32 - 1);
-  if (!Number.isFinite(r.maxRotation) || r.maxRotation < 0 || r.maxRotation > 180) throw new UserError(`synthetic: maxRotation must be a number of degrees in [0, 180], got ${r.maxRotation}`);
+  if (!Number.isFinite(r.maxRotation) || r.maxRotation < 0 || r.maxRotation > ANY_ORIENTATION) throw new UserError(`synthetic: maxRotation must be a number of degrees in [0, ${ANY_ORIENTATION}], got ${r.maxRotation}`);
   return r;
 }
 
@@ -106,7 +106,7 @@ export interface RenderedSample {
  * Renders one synthetic image. `key` identifies it (split, defect, index) so that the same key and seed
  * always give the same pixels. `defect` null = normal.
  */
-export function renderSynthetic(className: string, size: number, seed: number, key: string, defect: string | null = null, maxRotation = 180): RenderedSample {
+export function renderSynthetic(className: string, size: number, seed: number, key: string, defect: string | null = null, maxRotation = ANY_ORIENTATION): RenderedSample {
   const cls = SYNTHETIC_CLASSES[className];
   if (!cls) throw new UserError(`synthetic: unknown class '${className}' (known: ${SYNTHETIC_CLASS_NAMES.join(', ')})`);
   if (defect !== null && !cls.defects.includes(defect)) throw new UserError(`synthetic: class '${className}' has no defect type '${defect}'`);

@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
-import { UserError, writeFileAtomic } from '@unified-ad/core';
+import { UserError, parseJsonlLines, writeFileAtomic } from '@unified-ad/core';
 
 /** A training line of the log. */
 export interface TrainLogRecord {
@@ -50,22 +50,12 @@ function numberRecord(v: unknown): Record<string, number> {
  */
 export function parseTrainingLog(text: string, source = 'log'): TrainingLog {
   const out: TrainingLog = { train: [], eval: [], warnings: [] };
-  const lines = text.split('\n');
-  lines.forEach((raw, idx) => {
-    const line = raw.trim();
-    if (!line) return;
-    const where = `${source}:${idx + 1}`;
-    let obj: unknown;
-    try {
-      obj = JSON.parse(line);
-    } catch {
-      const isLast = lines.slice(idx + 1).every((l) => !l.trim());
-      if (isLast && !text.endsWith('\n')) {
-        out.warnings.push(`${where}: incomplete last line skipped`);
-        return;
-      }
-      throw new UserError(`${where}: not valid JSON: ${line.slice(0, 60)}`);
-    }
+  const { lines, truncated } = parseJsonlLines(text, (n, line) => {
+    throw new UserError(`${source}:${n}: not valid JSON: ${line.slice(0, 60)}`);
+  });
+  if (truncated !== null) out.warnings.push(`${source}:${truncated}: incomplete last line skipped`);
+  lines.forEach(({ line: n, value: obj }) => {
+    const where = `${source}:${n}`;
     if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw new UserError(`${where}: expected a JSON object`);
     const o = obj as Record<string, unknown>;
     if (typeof o.epoch !== 'number' || !Number.isFinite(o.epoch)) throw new UserError(`${where}: missing numeric 'epoch'`);
