@@ -28,7 +28,7 @@ async function main(argv: string[]): Promise<void> {
   // peak vs. final test AUROC per run: the identical shortcut's signature is a drop after the peak
   const curves: CurveSeries[] = series.map((s) => {
     const pts = epochPoints(s.log);
-    return { method: s.name, epoch: pts.map((p) => p.epoch), loss: pts.map((p) => p.train_loss ?? NaN), i_auroc: pts.map((p) => p.i_auroc ?? NaN), p_auroc: pts.map((p) => p.p_auroc ?? NaN) };
+    return { method: s.name, epoch: pts.map((p) => p.epoch), loss: pts.map((p) => p.train_loss ?? NaN), i_auroc: pts.map((p) => p.i_auroc ?? NaN), p_auroc: pts.map((p) => p.p_auroc ?? NaN), ratio: pts.map((p) => p.shortcut_ratio ?? NaN) };
   });
   const md = tableToMarkdown(fig3Table(curves, 'as run'));
   fs.writeFileSync(path.join(out, 'shortcut-peaks.md'), md);

@@ -27,7 +27,7 @@ describe('experiments at the smoke budget', () => {
     const r = await runGrid(fig3, { budget: 'smoke', seeds: 1 }, { outDir: out, log: quiet });
     expect(r.ran.map((k) => k.split('_')[0]).sort()).toEqual(['cnn', 'mlp', 'transformer', 'uniad']);
     const rows = parseCsv(read(out, 'tables', 'fig3-curves.csv'));
-    expect(rows[0]).toEqual(['method', 'epoch', 'train_loss', 'i_auroc', 'p_auroc']);
+    expect(rows[0]).toEqual(['method', 'epoch', 'train_loss', 'i_auroc', 'p_auroc', 'shortcut_ratio']);
     expect(rows.slice(1)).toHaveLength(4 * 2);
     for (const row of rows.slice(1)) for (const v of row.slice(2)) expect(Number.isFinite(Number(v))).toBe(true);
     // the curve values are the runs' logged per-epoch records
@@ -35,7 +35,11 @@ describe('experiments at the smoke budget', () => {
     const uniadRows = rows.filter((x) => x[0] === 'uniad');
     expect(uniadRows.map((x) => Number(x[2]))).toEqual(jsonl.map((j) => j.train_loss));
     expect(uniadRows.map((x) => Number(x[4]))).toEqual(jsonl.map((j) => j.eval.mean.p_auroc));
+    expect(uniadRows.map((x) => Number(x[5]))).toEqual(jsonl.map((j) => j.eval.shortcut.ratio));
     expect(read(out, 'tables', 'fig3.md')).toContain('peak P-AUROC');
+    // the table's final ratio is the last logged one
+    const uniadTable = parseCsv(read(out, 'tables', 'fig3.csv')).find((x) => x[0] === 'uniad')!;
+    expect(uniadTable[10]).toBe(jsonl[jsonl.length - 1].eval.shortcut.ratio.toFixed(2));
     const png = fs.readFileSync(path.join(out, 'pictures', 'fig3.png'));
     expect(png.subarray(1, 4).toString()).toBe('PNG');
     const svg = read(out, 'pictures', 'fig3.svg');
