@@ -17,6 +17,7 @@ export type {
   StatisticalModel,
   AnomalyModel,
   ModelContext,
+  FrozenBackbone,
   Dataset,
 } from './types';
 // the method contract, its registry and adapters

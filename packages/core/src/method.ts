@@ -19,6 +19,11 @@ export interface MethodInputs {
   features?: { layers: string[]; size: number; backbone?: string };
   /** RGB images resized to size×size, values 0..255 (HWC float32 in batches, uint8 in storage) */
   images?: { size: number };
+  /**
+   * the method runs the run's frozen backbone itself (on images it augments, inside its steps): the engine builds
+   * it from the run's `backbone` section and passes it as `ModelContext.backbone`; its weights enter the fingerprint
+   */
+  backbone?: boolean;
 }
 
 /** One batch handed to a method: the samples and the inputs it declared (rows aligned with `samples`). */
@@ -119,7 +124,7 @@ export function loadVariablesState(state: MethodState, source: string, vars: Map
       const t = byName.get(`${prefix}/${name}`);
       if (!t) throw new UserError(`${source}: has no tensor '${prefix}/${name}' (was it made by another method or config?)`);
       if (t.shape.join('x') !== v.shape.join('x')) throw new UserError(`${source}: '${name}' has shape [${t.shape}] there but [${v.shape}] in the model`);
-      v.assign(tf.tensor(t.data, v.shape));
+      tf.tidy(() => v.assign(tf.tensor(t.data, v.shape)));
     }
   };
   put('model', vars);

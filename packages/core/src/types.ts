@@ -98,6 +98,22 @@ export interface ModelContext {
   imageSize?: number;
   /** initialisation randomness (seeded from the run's seed) */
   rng: Rng;
+  /** the run's frozen backbone, given when the method's inputs ask for it (`inputs.backbone`) */
+  backbone?: FrozenBackbone;
+}
+
+/**
+ * A frozen feature extractor that a method runs itself, inside its steps, on images it makes (e.g. FCDD's
+ * confetti anomalies, whose features no cache can hold). Structurally the `Backbone` of @unified-ad/backbones.
+ */
+export interface FrozenBackbone {
+  readonly id: string;
+  /** sha256 of the weights */
+  readonly weightsHash: string;
+  /** every layer extract() accepts, shallow to deep, with its stride and channels */
+  layerInfo(): { name: string; stride: number; channels: number }[];
+  /** [N, H, W, 3] RGB 0..255 → one [N, h, w, c] tensor per layer (caller disposes them) */
+  extract(images: Tensor4D, layers: string[]): Tensor4D[];
 }
 
 /** A loaded dataset: its samples and how to read their pixels. Implemented by @unified-ad/datasets. */

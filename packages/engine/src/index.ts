@@ -48,7 +48,7 @@ export { predictAll, type Predictions } from './predict';
 export { TestSet } from './testset';
 export { KEPT_MAPS_DIR, MapKeeper, pickKeptMapSamples, readKeptMaps, type KeptMaps, type KeptMapSample } from './kept-maps';
 export { describeEnvironment } from './environment';
-export { resolveInputs, resolveFeatureSpec, loadInputs, loadImageStore, selectRows, disposeInputs, type InputSet } from './inputs';
+export { resolveInputs, resolveFeatureSpec, loadInputs, loadImageStore, selectRows, disposeInputs, methodBackbone, runBackboneOptions, type InputSet } from './inputs';
 export { restoreRun, readRunConfig, checkpointFile, type RestoredRun, type RestoredGroup, type CheckpointChoice } from './restore';
 export { mergeConfigs, absolutizeDataPaths, expandVars, toRunConfig, withMethodDefaults, checkModelConfig } from './config';
 export { findMethodPackages, loadMethodPackages, loadMethodPackagesSync, type MethodPackage } from './discover';

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Tensor4D } from '@tensorflow/tfjs-node';
 import { tf, cacheDir, methodInputs, progress, quantizeInto, writeFileAtomic, type Dataset, type FeatureSpec, type ImageStore, type MethodInputs, type Sample } from '@unified-ad/core';
-import { backboneDefaultLayers } from '@unified-ad/backbones';
+import { backboneDefaultLayers, createBackbone, type Backbone } from '@unified-ad/backbones';
 import { extractFeatures } from '@unified-ad/datasets';
 import type { RunConfig } from './run-config';
 
@@ -22,7 +22,18 @@ export function resolveInputs(cfg: RunConfig): MethodInputs {
   const out: MethodInputs = {};
   if (declared.features) out.features = { ...declared.features, layers: cfg.features.layers ?? declared.features.layers, size: cfg.features.size ?? declared.features.size };
   if (declared.images) out.images = { ...declared.images };
+  if (declared.backbone) out.backbone = true;
   return out;
+}
+
+/** The run's backbone options (its `backbone` section). */
+export function runBackboneOptions(cfg: RunConfig): { id: string; path?: string; sha256?: string | null; inputSize: number } {
+  return { id: cfg.backbone.id, path: cfg.backbone.path, sha256: cfg.backbone.sha256, inputSize: cfg.backbone.inputSize };
+}
+
+/** The frozen backbone a method runs itself (inputs.backbone), built once per run; null when it asks for none. */
+export async function methodBackbone(cfg: RunConfig): Promise<Backbone | null> {
+  return resolveInputs(cfg).backbone ? createBackbone(runBackboneOptions(cfg)) : null;
 }
 
 /** The backbone feature spec of a run, or null when its method reads no features. */

@@ -8,7 +8,7 @@ import { Rng, UserError, createModel, getModelEntry, loadCheckpoint, tensorFitDa
 import { loadRunData, STATE_FILE } from './run';
 import type { RunConfig } from './run-config';
 import { toRunConfig } from './config';
-import { loadInputs, resolveFeatureSpec, resolveInputs, disposeInputs, selectRows } from './inputs';
+import { loadInputs, methodBackbone, resolveFeatureSpec, resolveInputs, disposeInputs, selectRows } from './inputs';
 
 export interface RestoredGroup {
   group: string;
@@ -73,10 +73,12 @@ export async function restoreRun(runDir: string, which: CheckpointChoice = 'fina
   const files = groups.map((g) => checkpointFile(runDir, cfg, g.name, which));
   const needAll = files.some((f) => f === null);
   const probe = await loadInputs(cfg, dataset, needAll ? trainSamples : trainSamples.slice(0, 1), spec);
+  // a method that runs the backbone itself needs it at predict time too: it lives as long as the models
+  const backbone = await methodBackbone(cfg);
   try {
     const [, grid, , channels] = probe.features?.shape ?? [0, 0, 0, 0];
     for (const [k, g] of groups.entries()) {
-      const model = createModel(entry.name, cfg.model.config, { inChannels: channels, gridSize: grid, imageSize, rng: new Rng(cfg.seed) });
+      const model = createModel(entry.name, cfg.model.config, { inChannels: channels, gridSize: grid, imageSize, rng: new Rng(cfg.seed), ...(backbone ? { backbone } : {}) });
       const file = files[k];
       try {
         if (file) {
@@ -101,8 +103,17 @@ export async function restoreRun(runDir: string, which: CheckpointChoice = 'fina
       }
       out.push({ group: g.name, classes: g.classes, model, source: file ?? 'refit' });
     }
+  } catch (e) {
+    backbone?.dispose();
+    throw e;
   } finally {
     disposeInputs(probe);
   }
-  return { cfg, groups: out, dispose: () => out.forEach((g) => g.model.dispose()) };
+  return {
+    cfg, groups: out,
+    dispose: () => {
+      out.forEach((g) => g.model.dispose());
+      backbone?.dispose();
+    },
+  };
 }

@@ -18,7 +18,7 @@ import { MapKeeper } from './kept-maps';
 import { heldOutRows, makeSyntheticValidation, syntheticScores, type SyntheticValidation } from './monitor';
 import { assertSameRun, dataListing, runFingerprint, writeFingerprint, type Fingerprint } from './fingerprint';
 import { describeEnvironment } from './environment';
-import { disposeInputs, loadInputs, resolveFeatureSpec, resolveInputs, selectRows, type InputSet } from './inputs';
+import { disposeInputs, loadInputs, methodBackbone, resolveFeatureSpec, resolveInputs, selectRows, type InputSet } from './inputs';
 
 /** File of a fitted model's state in its group folder (restored by `uniad eval` / `predict` without refitting). */
 export const STATE_FILE = 'state.ckpt';
@@ -130,7 +130,7 @@ export async function runExperiment(cfg: RunConfig, opts: RunOptions = {}): Prom
 /** The fingerprint of a run: its resolved config (less its name), the listing of its data, the backbone weights. */
 export async function fingerprintOf(cfg: RunConfig, samples: Sample[]): Promise<Fingerprint> {
   const spec = await resolveFeatureSpec(cfg);
-  const weightsSha256 = spec ? await backboneWeightsHash({ id: cfg.backbone.id, path: cfg.backbone.path, sha256: cfg.backbone.sha256 }) : null;
+  const weightsSha256 = spec || resolveInputs(cfg).backbone ? await backboneWeightsHash({ id: cfg.backbone.id, path: cfg.backbone.path, sha256: cfg.backbone.sha256 }) : null;
   return runFingerprint({ config: cfg, dataListing: dataListing(samples), weightsSha256, ignoreKeys: ['name'] });
 }
 
@@ -141,8 +141,9 @@ async function runLocked(
   const entry = getModelEntry(cfg.model.name);
   const outDir = opts.outDir;
   const spec = await resolveFeatureSpec(cfg);
-  const imageSize = resolveInputs(cfg).images?.size ?? 0;
-  const reads = [spec ? `features ${spec.layers.join('+')} @${spec.size}` : null, imageSize ? `images @${imageSize}` : null].filter(Boolean).join(', ');
+  const inputs = resolveInputs(cfg);
+  const imageSize = inputs.images?.size ?? 0;
+  const reads = [spec ? `features ${spec.layers.join('+')} @${spec.size}` : null, imageSize ? `images @${imageSize}` : null, inputs.backbone ? `its own passes of ${cfg.backbone.id}` : null].filter(Boolean).join(', ');
   log(`${cfg.name}: ${entry.name} (${cfg.setting}) on ${classes.length} class(es): ${trainSamples.length} train / ${testSamples.length} test images; ${reads}`);
 
   // one call for train + test: the backbone is built at most once, and only when the cache misses
@@ -159,7 +160,9 @@ async function runLocked(
 
   const groups = cfg.setting === 'unified' ? [{ name: 'all', classes }] : classes.map((c) => ({ name: c, classes: [c] }));
   const results: GroupResult[] = [];
+  let backbone: Awaited<ReturnType<typeof methodBackbone>> = null;
   try {
+    backbone = await methodBackbone(cfg);
     for (const g of groups) {
       const inGroup = new Set(g.classes);
       const trAll = trainSamples.flatMap((s, i) => (inGroup.has(s.className) ? [i] : []));
@@ -179,7 +182,7 @@ async function runLocked(
       const testData = tensorFitData(teIdx.map((i) => testSamples[i]), testX);
       const test = await TestSet.load(dataset, teIdx.map((i) => testSamples[i]), cfg.eval.resolution);
       const rng = new Rng(cfg.seed);
-      const model: Method = createModel(entry.name, cfg.model.config, { inChannels: channels, gridSize: grid, imageSize, rng });
+      const model: Method = createModel(entry.name, cfg.model.config, { inChannels: channels, gridSize: grid, imageSize, rng, ...(backbone ? { backbone } : {}) });
       const groupDir = outDir ? (cfg.setting === 'unified' ? outDir : path.join(outDir, 'separate', g.name)) : undefined;
       const tg = Date.now();
       // eval.keepMaps: the maps of a few anomalous test images, from the predictions of each periodic evaluation
@@ -243,6 +246,7 @@ async function runLocked(
       }
     }
   } finally {
+    backbone?.dispose();
     disposeInputs(all);
   }
   const per_class: Record<string, MetricValues> = {};

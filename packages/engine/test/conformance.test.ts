@@ -72,14 +72,17 @@ describe('conformance of every registered method', () => {
         for (const r of [a, b]) { r.m.dispose(); dispose(r.x); }
       });
 
-      it('round-trips its state: a fresh model with loadState predicts the same', async () => {
+      it('round-trips its state: a fresh model with loadState predicts the same (and loading leaks nothing)', async () => {
         const a = await fitOnce(name);
         const st = a.m.state();
+        const before = tf.memory().numTensors;
         const b = createModel(name, a.cfg, { inChannels: 12, gridSize: 7, imageSize: a.inputs.images?.size ?? 0, rng: new Rng(99) });
         b.loadState(st, 'state');
         expect(predictValues(b, a.data)).toEqual(predictValues(a.m, a.data));
         expect(() => b.loadState({ meta: {}, tensors: [] }, 'empty.ckpt')).toThrow(UserError);
-        a.m.dispose(); b.dispose(); dispose(a.x);
+        b.dispose();
+        expect(tf.memory().numTensors).toBe(before);
+        a.m.dispose(); dispose(a.x);
       });
 
       it('leaks no tensors over fit + predict + dispose', async () => {

@@ -6,15 +6,15 @@ import { z } from 'zod';
 import type { Scalar, Tensor1D, Tensor3D, Tensor4D } from '@tensorflow/tfjs-node';
 import {
   tf, registerModel, NetworkMethod, fitGradient, fitReport, UserError,
-  type Batch, type FitContext, type FitData, type FitReport, type MethodPrediction, type Rng,
+  type Batch, type FitContext, type FitData, type FitReport, type FrozenBackbone, type MethodPrediction, type Rng,
 } from '@unified-ad/core';
 import { fcddConfetti } from '@unified-ad/components';
 import { checkedImages, hostImages, imagenetNormalize, stackImages } from '../common';
-import { FcddNet } from './model';
+import { FcddHead, FcddNet } from './model';
 import { hscLoss, pseudoHuber } from './loss';
 import { receptiveUpsample } from './anomaly-map';
 
-export { FcddNet, FCDD_LAYOUT } from './model';
+export { FcddHead, FcddNet, FCDD_LAYOUT } from './model';
 export { hscLoss, pseudoHuber } from './loss';
 export { receptiveKernel, receptiveUpsample } from './anomaly-map';
 
@@ -22,8 +22,17 @@ export const FcddConfigSchema = z
   .object({
     /** image side (FCDD: 224 crops of 240 px images); must be divisible by 8 */
     size: z.number().int().min(16).default(224),
-    /** base width of the VGG11-BN-style layers (VGG11: 64) */
+    /**
+     * 'vgg': VGG11-BN's first six convolutions trained from scratch; 'backbone': the run's frozen ImageNet backbone
+     * up to stride 8 (FCDD freezes its ImageNet VGG11-BN prefix) with two trained conv layers above it (FcddHead)
+     */
+    encoder: z.enum(['vgg', 'backbone']).default('vgg'),
+    /** 'vgg': base width of the VGG11-BN-style layers (VGG11: 64); 'backbone': 8 × width channels in the trained layers (VGG11: 512) */
     width: z.number().int().positive().default(64),
+    /** 'backbone': the prefix's output layer; null = the deepest layer at stride 8 */
+    backboneLayer: z.string().nullable().default(null),
+    /** 'backbone': receptive field (px) of one prefix cell (MobileNetV2 to stride 8: 59) */
+    backboneField: z.number().int().positive().default(59),
     /** probability that a training image stays normal (FCDD's online supervisor: 0.5) */
     cleanProbability: z.number().min(0).max(1).default(0.5),
     /** confetti blob sides [min, max] in pixels (FCDD: 8–54 at 240 px images) */
@@ -41,18 +50,32 @@ export function fcddTrainingBatch(x: Tensor4D, rng: Rng, cleanProbability: numbe
   return { images: stackImages(out.map((o) => o.image)), labels: out.map((o) => (o.anomalous ? 1 : 0)), masks: out.map((o) => o.mask) };
 }
 
-export class Fcdd extends NetworkMethod<FcddNet> {
-  readonly net: FcddNet;
+export class Fcdd extends NetworkMethod<FcddNet | FcddHead> {
+  readonly net: FcddNet | FcddHead;
+  /** 'backbone' encoder: the frozen prefix and its output layer */
+  private readonly prefix: { backbone: FrozenBackbone; layer: string } | null = null;
 
-  constructor(readonly config: FcddConfig, rng: Rng) {
+  constructor(readonly config: FcddConfig, rng: Rng, backbone?: FrozenBackbone) {
     super();
     if (config.size % 8 !== 0) throw new UserError(`fcdd: model.config.size ${config.size} must be divisible by 8 (the network's stride)`);
-    this.net = new FcddNet(config.width, rng);
+    if (config.encoder === 'vgg') {
+      this.net = new FcddNet(config.width, rng);
+      return;
+    }
+    if (!backbone) throw new UserError(`fcdd: model.config.encoder 'backbone' needs the run's backbone (the engine passes it; in code, give ModelContext.backbone)`);
+    const layers = backbone.layerInfo();
+    const info = config.backboneLayer === null ? layers.filter((l) => l.stride === 8).pop() : layers.find((l) => l.name === config.backboneLayer);
+    if (!info) throw new UserError(`fcdd: model.config.backboneLayer: ${config.backboneLayer === null ? `${backbone.id} has no layer at stride 8` : `'${config.backboneLayer}' is not a layer of ${backbone.id} (uniad features --list-layers)`}`);
+    this.prefix = { backbone, layer: info.name };
+    this.net = new FcddHead(info.channels, 8 * config.width, info.stride, config.backboneField, rng);
   }
 
-  /** A = pseudo-Huber of the network output [N, S/8, S/8, 1] for 0..255 images. */
+  /** A = pseudo-Huber of the network output [N, S/stride, S/stride, 1] for 0..255 images. */
   scoresA(x: Tensor4D, training: boolean): Tensor4D {
-    return pseudoHuber(this.net.forward(imagenetNormalize(x), training));
+    if (!this.prefix) return pseudoHuber((this.net as FcddNet).forward(imagenetNormalize(x), training));
+    // the frozen prefix does its own input normalisation; no gradient flows into it
+    const [f] = this.prefix.backbone.extract(x, [this.prefix.layer]);
+    return tf.tidy(() => pseudoHuber((this.net as FcddHead).forward(f!, training)));
   }
 
   loss(batch: Batch, rng: Rng): Scalar {
@@ -79,7 +102,7 @@ export class Fcdd extends NetworkMethod<FcddNet> {
   }
 
   protected override stateMeta(): Record<string, unknown> {
-    return { method: 'fcdd' };
+    return { method: 'fcdd', encoder: this.config.encoder, ...(this.prefix ? { backbone: this.prefix.backbone.id, layer: this.prefix.layer } : {}) };
   }
 }
 
@@ -88,7 +111,7 @@ registerModel<FcddConfig>({
   description: 'FCDD: fully convolutional one-class network, pseudo-Huber map, HSC loss on confetti-noise anomalies (Liznerski et al., ICLR 2021)',
   family: 'self-supervised',
   configSchema: FcddConfigSchema as never,
-  inputs: (cfg) => ({ images: { size: cfg.size } }),
+  inputs: (cfg) => ({ images: { size: cfg.size }, ...(cfg.encoder === 'backbone' ? { backbone: true } : {}) }),
   defaults: {
     // FCDD on MVTec AD: SGD Nesterov momentum 0.9, lr 1e-3, weight decay 1e-4, lr × 0.985 per epoch
     train: { lr: 1e-3, batchSize: 16, clipNorm: null, optimizer: { name: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 1e-4 }, schedule: { kind: 'exponential', gamma: 0.985 }, bestKey: 'mean.p_auroc' },
@@ -96,5 +119,5 @@ registerModel<FcddConfig>({
   },
   paperName: 'FCDD',
   smoke: { model: { size: 32, width: 4 }, train: { batchSize: 4, lr: 0.01 } },
-  create: (cfg, ctx) => new Fcdd(cfg, ctx.rng),
+  create: (cfg, ctx) => new Fcdd(cfg, ctx.rng, ctx.backbone),
 });

@@ -43,3 +43,31 @@ export class FcddNet extends nn.Module {
     return this.final.forward(h);
   }
 }
+
+/**
+ * The layers FCDD trains above a frozen pretrained prefix (FCDD freezes the first four ImageNet VGG11-BN
+ * convolutions and trains the rest): two conv3×3–BN–ReLU of `width` channels at the prefix's stride (VGG11-BN's
+ * last two convolutions before the cut, 512 wide in the paper), then the 1×1 convolution to one channel.
+ */
+export class FcddHead extends nn.Module {
+  private readonly convs: ConvBnAct[];
+  private readonly final: nn.Conv2d;
+  readonly stride: number;
+  readonly receptiveField: number;
+
+  /** `inC` channels of the prefix at `stride`, whose cells see `prefixField` input pixels */
+  constructor(inC: number, width: number, stride: number, prefixField: number, rng: Rng) {
+    super();
+    this.convs = [this.addChild('conv0', new ConvBnAct(inC, width, rng)), this.addChild('conv1', new ConvBnAct(width, width, rng))];
+    this.final = this.addChild('final', new nn.Conv2d(width, 1, 1, {}, rng));
+    this.stride = stride;
+    this.receptiveField = prefixField + 2 * 2 * stride;
+  }
+
+  /** prefix features [N, h, w, C] → raw output [N, h, w, 1] */
+  forward(x: Tensor4D, training: boolean): Tensor4D {
+    let h = x;
+    for (const c of this.convs) h = c.forward(h, training);
+    return this.final.forward(h);
+  }
+}
