@@ -9,6 +9,7 @@ import {
   Rng, TrainConfigSchema, benchFitData, timeTrainStep, timePredict, convMacs, trainGflops, createModel, parseModelConfig, requireNativeEngine,
   type Batch, type Method,
 } from '@unified-ad/core';
+import { createBackbone } from '@unified-ad/backbones';
 import { levelWidths, type DraemConfig } from './draem';
 import type { CutPasteConfig } from './cutpaste';
 import { FCDD_LAYOUT, type FcddConfig } from './fcdd';
@@ -21,7 +22,10 @@ export interface BenchProfile {
   train: { batchSize: number } & Record<string, unknown>;
 }
 
-/** The model and step keys of experiments/configs/<m>-cpu.yaml (a test checks they still agree). */
+/**
+ * The model and step keys of experiments/configs/<m>-cpu.yaml (a test checks they still agree). FCDD's frozen
+ * prefix is the embedded MobileNetV2 here (the same network as the ImageNet one, bundled, so the bench runs offline).
+ */
 export const SELFSUP_CPU_PROFILES: Record<SelfsupMethod, BenchProfile> = {
   draem: {
     model: { size: 64, recWidth: 16, recDepth: 4, discWidth: 8, discDepth: 4, source: 'image' },
@@ -32,7 +36,7 @@ export const SELFSUP_CPU_PROFILES: Record<SelfsupMethod, BenchProfile> = {
     train: { batchSize: 16, lr: 0.03, optimizer: { name: 'sgd', momentum: 0.9, weightDecay: 0.00003 }, clipNorm: null },
   },
   fcdd: {
-    model: { size: 128, width: 16, gaussStd: 7 },
+    model: { encoder: 'backbone', size: 128, width: 16, gaussStd: 7 },
     train: { batchSize: 16, lr: 0.01, optimizer: { name: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 0.0001 }, clipNorm: null },
   },
 };
@@ -67,8 +71,16 @@ export function cutPasteMacs(cfg: CutPasteConfig): number {
 }
 const cutPasteClasses = (cfg: CutPasteConfig) => (cfg.variant === '3way' ? 3 : 2);
 
-/** Multiply-adds of FcddNet's forward pass on one image (VGG11-style convs, the final 1×1). */
-export function fcddMacs(cfg: FcddConfig): number {
+/**
+ * Multiply-adds of FCDD's trained layers' forward pass on one image: FcddNet (VGG11-style convs, the final 1×1), or
+ * with encoder 'backbone' the FcddHead above the frozen prefix of `prefixChannels` channels at stride 8 (the frozen
+ * prefix counts nothing: it runs forward only and is not FCDD's network).
+ */
+export function fcddMacs(cfg: FcddConfig, prefixChannels = 0): number {
+  if (cfg.encoder === 'backbone') {
+    const s = cfg.size / 8, h = 8 * cfg.width;
+    return convMacs(s, s, 3, prefixChannels, h) + convMacs(s, s, 3, h, h) + convMacs(s, s, 1, h, 1);
+  }
   let macs = 0, inC = 3, s = cfg.size;
   for (const l of FCDD_LAYOUT) {
     if (l === 'M') { s = Math.floor(s / 2); continue; }
@@ -98,13 +110,15 @@ export async function benchSelfsup(opts: { steps?: number; predictReps?: number;
     const B = prof.train.batchSize;
     const train = TrainConfigSchema.parse({ ...prof.train, epochs: 1, evalEvery: 0, maxMinutes: null, schedule: { kind: 'constant' } });
     const { data } = benchFitData(B, cfg.size);
-    const m = createModel(name, cfg, { inChannels: 0, gridSize: 0, imageSize: cfg.size, rng: new Rng(0) }) as Trainable;
+    const backbone = (cfg as { encoder?: string }).encoder === 'backbone' ? await createBackbone({ id: 'mobilenet_v2_embedded' }) : null;
+    const prefixChannels = backbone?.layerInfo().filter((l) => l.stride === 8).pop()?.channels ?? 0;
+    const m = createModel(name, cfg, { inChannels: 0, gridSize: 0, imageSize: cfg.size, rng: new Rng(0), ...(backbone ? { backbone } : {}) }) as Trainable;
     try {
       const ms = timeTrainStep(m.net.namedVariables(), (b, r) => m.loss(b, r), data, B, { steps, train });
       const stepMacs =
         name === 'draem' ? B * draemMacs(cfg as DraemConfig)
         : name === 'cutpaste' ? B * cutPasteClasses(cfg as CutPasteConfig) * cutPasteMacs(cfg as CutPasteConfig) // the originals + one copy per augmentation
-        : B * fcddMacs(cfg as FcddConfig);
+        : B * fcddMacs(cfg as FcddConfig, prefixChannels);
       out[`${name}_train_step_ms`] = r1(ms);
       out[`${name}_train_gflops`] = r2(trainGflops(stepMacs, ms));
       // CutPaste scores need its density of the training embeddings: fit it by one epoch (one step) on the same images
@@ -112,6 +126,7 @@ export async function benchSelfsup(opts: { steps?: number; predictReps?: number;
       out[`${name}_predict_ms`] = r2(timePredict(m, data, B, { reps: opts.predictReps ?? 3, warmup: 1 }) / B);
     } finally {
       m.dispose();
+      backbone?.dispose();
     }
   }
   return out;

@@ -40,6 +40,9 @@ describe('selfsup bench', () => {
     // FCDD width 1 at 16 px: 3→1 @16², M, 1→2 @8², M, 2→4, 4→4 @4², M, 4→8, 8→8 @2², 1×1 8→1 @2²
     const f = parseModelConfig('fcdd', { size: 16, width: 1 }) as FcddConfig;
     expect(fcddMacs(f)).toBe(256 * 9 * 3 + 64 * 9 * 2 + 16 * 9 * (8 + 16) + 4 * 9 * (32 + 64) + 4 * 8);
+    // FCDD on a frozen prefix of 4 channels at stride 8, 16 px (2×2 cells), width 1 (8 channels): 4→8, 8→8, 1×1 8→1
+    const fb = parseModelConfig('fcdd', { encoder: 'backbone', size: 16, width: 1 }) as FcddConfig;
+    expect(fcddMacs(fb, 4)).toBe(4 * 9 * (4 * 8 + 8 * 8) + 4 * 8);
     // CutPaste 16 px, channels [2, 4], one conv per stage, head [5], 3 classes
     const c = parseModelConfig('cutpaste', { size: 16, channels: [2, 4], convsPerStage: 1, headLayers: [5] }) as CutPasteConfig;
     expect(cutPasteMacs(c)).toBe(256 * 9 * 3 * 2 + 64 * 9 * 2 * 4 + 4 * 5 + 5 * 3);
