@@ -93,6 +93,13 @@ export interface Method {
   predict(batch: Batch): MethodPrediction;
   state(): MethodState;
   loadState(state: MethodState, source: string): void;
+  /**
+   * For methods whose fitted state is more than the trained network (a density, memory banks or score statistics
+   * computed after training): load the network of a training checkpoint (checkpoints/best.ckpt, last.ckpt) and
+   * recompute those parts from `data`, the model's training data (fit has run on this instance). The engine calls it
+   * when train.select=synthetic picks a checkpoint; without it, it loads the checkpoint with loadState.
+   */
+  loadTrainingCheckpoint?(checkpoint: Checkpoint, source: string, data: FitData): Promise<void>;
   /** learned weights or stored statistics (scalars) */
   parameterCount(): number;
   dispose(): void;

@@ -221,7 +221,8 @@ async function runLocked(
           const bestFile = groupDir ? path.join(groupDir, 'checkpoints', 'best.ckpt') : null;
           if (!r.best || !bestFile || !fs.existsSync(bestFile)) throw new UserError(`train.select=synthetic: no checkpoint was selected (the method kept no best checkpoint${groupDir ? '' : '; a run folder is needed'})`);
           try {
-            model.loadState(loadCheckpoint(bestFile), bestFile);
+            if (model.loadTrainingCheckpoint) await model.loadTrainingCheckpoint(loadCheckpoint(bestFile), bestFile, trainData);
+            else model.loadState(loadCheckpoint(bestFile), bestFile);
           } catch (e) {
             throw new UserError(`train.select=synthetic: ${entry.name} cannot restore its training checkpoint ${path.basename(bestFile)} as a fitted model (${(e as Error).message})`);
           }

@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Tensor4D } from '@tensorflow/tfjs-node';
 import {
-  tf, Rng, UserError, createModel, listModels, methodInputs, parseModelConfig, tensorFitData, TrainConfigSchema,
+  tf, Rng, UserError, createModel, listModels, loadCheckpoint, methodInputs, parseModelConfig, tensorFitData, TrainConfigSchema,
   type Method, type MethodInputs, type Sample,
 } from '@unified-ad/core';
 import { runExperiment, toRunConfig } from '../src';
@@ -83,6 +83,26 @@ describe('conformance of every registered method', () => {
         b.dispose();
         expect(tf.memory().numTensors).toBe(before);
         a.m.dispose(); dispose(a.x);
+      });
+
+      it('loadTrainingCheckpoint (where defined) gives the model of that checkpoint, post-training parts recomputed', async () => {
+        const a = await fitOnce(name);
+        if (!a.m.loadTrainingCheckpoint) {
+          a.m.dispose(); dispose(a.x);
+          return;
+        }
+        // a run stopped after epoch 1 (the schedule still follows 2 epochs) is the 2-epoch run's epoch-1 model
+        const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `conformance-${name}-`));
+        const b = createModel(name, a.cfg, { inChannels: 12, gridSize: 7, imageSize: a.inputs.images?.size ?? 0, rng: new Rng(0) });
+        await b.fit(a.data, { train: smokeTrain(name), seed: 0, label: name, log: () => {}, outDir: tmp, stopAfterEpoch: 1 });
+        const want = predictValues(b, a.data);
+        expect(predictValues(a.m, a.data)).not.toEqual(want);
+        const before = tf.memory().numTensors;
+        await a.m.loadTrainingCheckpoint(loadCheckpoint(path.join(tmp, 'checkpoints', 'last.ckpt')), 'last.ckpt', a.data);
+        expect(tf.memory().numTensors).toBe(before);
+        expect(predictValues(a.m, a.data)).toEqual(want);
+        a.m.dispose(); b.dispose(); dispose(a.x);
+        fs.rmSync(tmp, { recursive: true, force: true });
       });
 
       it('leaks no tensors over fit + predict + dispose', async () => {

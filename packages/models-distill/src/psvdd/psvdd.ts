@@ -252,6 +252,12 @@ export class PatchSvdd implements Method {
     return report;
   }
 
+  /** A training checkpoint's encoder (the image mean is the one fit computed), then the memory banks under it. */
+  async loadTrainingCheckpoint(checkpoint: MethodState, source: string, data: FitData): Promise<void> {
+    loadVariablesState(checkpoint, source, this.net.namedVariables(), this.net.namedBuffers());
+    this.buildBanks(data);
+  }
+
   /** Memory banks of every training patch embedding (or a seeded random subset of bankSize per K). */
   private buildBanks(data: FitData): void {
     this.disposeBanks();

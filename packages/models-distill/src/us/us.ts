@@ -116,6 +116,9 @@ export class UninformedStudents implements Method {
     return this.groups.map((_, g) => errorAndVariance(outs.map((o) => o[g]), t[g]));
   }
 
+  /** batch of the score statistics' pass (fit's training batch) */
+  private statsBatch = 8;
+
   async fit(data: FitData, ctx: FitContext): Promise<FitReport> {
     // teacher statistics from the cached features (computed once, not per epoch)
     const allBatch = data.all();
@@ -128,12 +131,24 @@ export class UninformedStudents implements Method {
       this.teacherStd.assign(tf.maximum(tf.sqrt(variance), 1e-6));
     });
     const report = fitReport(await fitGradient({ net: this.ensemble, loss: (b) => this.loss(b), data, ctx }));
-    // standardisation of error and variance over the training images
+    this.statsBatch = ctx.train.batchSize;
+    this.fitScoreStats(data, this.statsBatch);
+    return report;
+  }
+
+  /** A training checkpoint's students (the teacher statistics are those fit computed), then the score statistics under them. */
+  async loadTrainingCheckpoint(checkpoint: MethodState, source: string, data: FitData): Promise<void> {
+    loadVariablesState(checkpoint, source, this.ensemble.namedVariables(), this.ensemble.namedBuffers?.());
+    this.fitScoreStats(data, this.statsBatch);
+  }
+
+  /** Standardisation of the regression error and the ensemble variance over the training images (after training). */
+  private fitScoreStats(data: FitData, batchSize: number): void {
     const n = Math.min(this.config.normImages, data.samples.length);
     const G = this.groups.length;
     const sums = new Float64Array(G * 4);
     let count = 0;
-    const bs = Math.max(1, ctx.train.batchSize);
+    const bs = Math.max(1, batchSize);
     for (let i0 = 0; i0 < n; i0 += bs) {
       const idx = Array.from({ length: Math.min(bs, n - i0) }, (_, k) => i0 + k);
       const vals = tf.tidy(() => {
@@ -152,7 +167,6 @@ export class UninformedStudents implements Method {
       stats.push(me, Math.max(se, 1e-12), mv, Math.max(sv, 1e-12));
     }
     tf.tidy(() => this.scoreStats.assign(tf.tensor2d(stats, [G, 4])));
-    return report;
   }
 
   /** Map: mean over scales of (e − ē)/σ_e + (v − v̄)/σ_v at the teacher grid. */

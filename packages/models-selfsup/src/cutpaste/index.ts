@@ -92,6 +92,12 @@ export class CutPaste implements Method {
     return fitReport(r);
   }
 
+  /** A training checkpoint's network, then the density of the training embeddings under it. */
+  async loadTrainingCheckpoint(checkpoint: MethodState, source: string, data: FitData): Promise<void> {
+    loadVariablesState(checkpoint, source, this.net.namedVariables(), this.net.namedBuffers());
+    this.fitDensity(data);
+  }
+
   /** Fits the Gaussian density (Ledoit-Wolf) of the training embeddings of the encoder as it is now. */
   private fitDensity(data: FitData): void {
     const n = data.samples.length;
