@@ -23,8 +23,8 @@ export interface BenchProfile {
 }
 
 /**
- * The model and step keys of experiments/configs/<m>-cpu.yaml (a test checks they still agree). FCDD's frozen
- * prefix is the embedded MobileNetV2 here (the same network as the ImageNet one, bundled, so the bench runs offline).
+ * The model and step keys of experiments/configs/<m>-cpu.yaml (a test checks they still agree). The frozen prefix of
+ * FCDD and CutPaste is the embedded MobileNetV2 here (the same network as the ImageNet one, bundled, so the bench runs offline).
  */
 export const SELFSUP_CPU_PROFILES: Record<SelfsupMethod, BenchProfile> = {
   draem: {
@@ -32,7 +32,7 @@ export const SELFSUP_CPU_PROFILES: Record<SelfsupMethod, BenchProfile> = {
     train: { batchSize: 8, lr: 0.001, optimizer: { name: 'adam' }, clipNorm: null },
   },
   cutpaste: {
-    model: { size: 64, channels: [32, 64, 128, 256], convsPerStage: 1, headLayers: [256, 128], variant: '3way' },
+    model: { encoder: 'backbone', size: 128, channels: [256], convsPerStage: 1, headLayers: [256, 128], variant: '3way' },
     train: { batchSize: 16, lr: 0.03, optimizer: { name: 'sgd', momentum: 0.9, weightDecay: 0.00003 }, clipNorm: null },
   },
   fcdd: {
@@ -58,9 +58,11 @@ export function draemUNetMacs(size: number, inC: number, outC: number, base: num
 export const draemMacs = (cfg: DraemConfig): number =>
   draemUNetMacs(cfg.size, 3, 3, cfg.recWidth, cfg.recDepth, false) + draemUNetMacs(cfg.size, 6, 2, cfg.discWidth, cfg.discDepth, true);
 
-/** Multiply-adds of CutPasteNet's forward pass on one view (encoder convs, head and classifier). */
-export function cutPasteMacs(cfg: CutPasteConfig): number {
-  let macs = 0, inC = 3, s = cfg.size;
+/** Multiply-adds of CutPasteNet's forward pass on one view (encoder convs, head and classifier; not a frozen prefix). */
+export function cutPasteMacs(cfg: CutPasteConfig, prefixChannels = 0): number {
+  // encoder 'backbone': the stages start on the frozen prefix's map (size / stride, prefixChannels), which counts nothing
+  const bb = cfg.encoder === 'backbone';
+  let macs = 0, inC = bb ? prefixChannels : 3, s = bb ? Math.floor(cfg.size / cfg.backboneStride) : cfg.size;
   cfg.channels.forEach((c, st) => {
     if (st > 0) s = Math.floor(s / 2);
     for (let k = 0; k < cfg.convsPerStage; k++) { macs += convMacs(s, s, 3, inC, c); inC = c; }
@@ -110,14 +112,16 @@ export async function benchSelfsup(opts: { steps?: number; predictReps?: number;
     const B = prof.train.batchSize;
     const train = TrainConfigSchema.parse({ ...prof.train, epochs: 1, evalEvery: 0, maxMinutes: null, schedule: { kind: 'constant' } });
     const { data } = benchFitData(B, cfg.size);
-    const backbone = (cfg as { encoder?: string }).encoder === 'backbone' ? await createBackbone({ id: 'mobilenet_v2_embedded' }) : null;
-    const prefixChannels = backbone?.layerInfo().filter((l) => l.stride === 8).pop()?.channels ?? 0;
+    const enc = cfg as { encoder?: string; backboneStride?: number };
+    const backbone = enc.encoder === 'backbone' ? await createBackbone({ id: 'mobilenet_v2_embedded' }) : null;
+    const prefixStride = name === 'fcdd' ? 8 : (enc.backboneStride ?? 16);
+    const prefixChannels = backbone?.layerInfo().filter((l) => l.stride === prefixStride).pop()?.channels ?? 0;
     const m = createModel(name, cfg, { inChannels: 0, gridSize: 0, imageSize: cfg.size, rng: new Rng(0), ...(backbone ? { backbone } : {}) }) as Trainable;
     try {
       const ms = timeTrainStep(m.net.namedVariables(), (b, r) => m.loss(b, r), data, B, { steps, train });
       const stepMacs =
         name === 'draem' ? B * draemMacs(cfg as DraemConfig)
-        : name === 'cutpaste' ? B * cutPasteClasses(cfg as CutPasteConfig) * cutPasteMacs(cfg as CutPasteConfig) // the originals + one copy per augmentation
+        : name === 'cutpaste' ? B * cutPasteClasses(cfg as CutPasteConfig) * cutPasteMacs(cfg as CutPasteConfig, prefixChannels) // the originals + one copy per augmentation
         : B * fcddMacs(cfg as FcddConfig, prefixChannels);
       out[`${name}_train_step_ms`] = r1(ms);
       out[`${name}_train_gflops`] = r2(trainGflops(stepMacs, ms));

@@ -1,7 +1,7 @@
 // Shared pieces of the self-supervised methods (DRAEM, CutPaste, FCDD): image checks, host images of a batch,
-// conv blocks and ImageNet normalisation.
+// conv blocks, ImageNet normalisation, and the frozen backbone prefix of the `encoder: 'backbone'` variants.
 import type { Tensor4D } from '@tensorflow/tfjs-node';
-import { tf, nn, UserError, needImages, type Batch, type Rng } from '@unified-ad/core';
+import { tf, nn, UserError, needImages, type Batch, type FrozenBackbone, type Rng } from '@unified-ad/core';
 import type { ImageHWC } from '@unified-ad/components';
 
 /** The batch's images [N, S, S, 3] (0..255), or a one-line error naming the method when they are missing or mis-sized. */
@@ -59,3 +59,28 @@ export class ConvBnAct extends nn.Module {
   }
 }
 
+
+/** A frozen backbone prefix a method trains layers above: the backbone, its output layer, that layer's stride and channels. */
+export interface FrozenPrefix {
+  backbone: FrozenBackbone;
+  layer: string;
+  stride: number;
+  channels: number;
+}
+
+/**
+ * The prefix of `backbone` a method's `encoder: 'backbone'` runs: the layer named `layer`, or (null) the deepest
+ * layer at `stride`. Errors are one line naming the key (`model.config.backboneLayer`).
+ */
+export function frozenPrefix(method: string, backbone: FrozenBackbone | undefined, layer: string | null, stride: number): FrozenPrefix {
+  if (!backbone) throw new UserError(`${method}: model.config.encoder 'backbone' needs the run's backbone (the engine passes it; in code, give ModelContext.backbone)`);
+  const layers = backbone.layerInfo();
+  const info = layer === null ? layers.filter((l) => l.stride === stride).pop() : layers.find((l) => l.name === layer);
+  if (!info) throw new UserError(`${method}: model.config.backboneLayer: ${layer === null ? `${backbone.id} has no layer at stride ${stride}` : `'${layer}' is not a layer of ${backbone.id} (uniad features --list-layers)`}`);
+  return { backbone, layer: info.name, stride: info.stride, channels: info.channels };
+}
+
+/** The prefix's features of 0..255 images (the backbone normalises its input; no gradient flows into it). */
+export function prefixFeatures(p: FrozenPrefix, x: Tensor4D): Tensor4D {
+  return p.backbone.extract(x, [p.layer])[0]!;
+}

@@ -46,6 +46,9 @@ describe('selfsup bench', () => {
     // CutPaste 16 px, channels [2, 4], one conv per stage, head [5], 3 classes
     const c = parseModelConfig('cutpaste', { size: 16, channels: [2, 4], convsPerStage: 1, headLayers: [5] }) as CutPasteConfig;
     expect(cutPasteMacs(c)).toBe(256 * 9 * 3 * 2 + 64 * 9 * 2 * 4 + 4 * 5 + 5 * 3);
+    // CutPaste on a frozen prefix of 4 channels at stride 8 (16 px: 2×2), one stage of 8, head [5], 3 classes
+    const cb = parseModelConfig('cutpaste', { encoder: 'backbone', size: 16, backboneStride: 8, channels: [8], convsPerStage: 1, headLayers: [5] }) as CutPasteConfig;
+    expect(cutPasteMacs(cb, 4)).toBe(4 * 9 * 4 * 8 + 8 * 5 + 5 * 3);
     // a 2-level U-Net, base 1 (widths 1, 2), 4 px, 3 → 3 without skips and 6 → 2 with
     const enc = (inC: number) => 16 * 9 * inC * 1 + 16 * 9 * 1 + 4 * 9 * 1 * 2 + 4 * 9 * 2 * 2;
     expect(draemUNetMacs(4, 3, 3, 1, 2, false)).toBe(enc(3) + 16 * 9 * (2 * 2 + 2 * 1 + 1) + 16 * 9 * 3);

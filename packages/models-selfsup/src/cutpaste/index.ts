@@ -5,10 +5,10 @@ import { z } from 'zod';
 import type { Scalar, Tensor1D, Tensor2D, Tensor4D } from '@tensorflow/tfjs-node';
 import {
   tf, registerModel, fitGradient, fitReport, variablesState, loadVariablesState, UserError,
-  type Batch, type FitContext, type FitData, type FitReport, type Method, type MethodPrediction, type MethodState, type Rng,
+  type Batch, type FitContext, type FitData, type FitReport, type FrozenBackbone, type Method, type MethodPrediction, type MethodState, type Rng,
 } from '@unified-ad/core';
 import { GaussianDensity, colorJitter, cutPasteNormal, cutPasteScar, type ImageHWC } from '@unified-ad/components';
-import { checkedImages, hostImages, imagenetNormalize, stackImages } from '../common';
+import { checkedImages, frozenPrefix, hostImages, imagenetNormalize, prefixFeatures, stackImages, type FrozenPrefix } from '../common';
 import { CutPasteNet } from './model';
 
 export { CutPasteNet, CutPasteEncoder } from './model';
@@ -17,8 +17,16 @@ export const CutPasteConfigSchema = z
   .object({
     /** image side (reimplementation: 256) */
     size: z.number().int().min(16).default(256),
+    /**
+     * 'vgg': the encoder's stages on the image, trained from scratch; 'backbone': the run's frozen ImageNet backbone up
+     * to `backboneStride` (the paper fine-tunes an ImageNet ResNet-18), the stages trained above it
+     */
+    encoder: z.enum(['vgg', 'backbone']).default('vgg'),
     /** encoder channels per stage (max-pool 2 between stages); the last is the embedding dimension */
     channels: z.array(z.number().int().positive()).min(1).default([64, 128, 256, 512, 512]),
+    /** 'backbone': the prefix's output layer; null = the deepest layer at backboneStride */
+    backboneLayer: z.string().nullable().default(null),
+    backboneStride: z.number().int().positive().default(16),
     convsPerStage: z.number().int().min(1).default(2),
     /** hidden layers of the projection head (reimplementation: 8 × 512 then 128) */
     headLayers: z.array(z.number().int().positive()).default([512, 512, 512, 512, 512, 512, 512, 512, 128]),
@@ -54,16 +62,24 @@ export function cutPasteViews(x: Tensor4D, rng: Rng, cfg: Pick<CutPasteConfig, '
 export class CutPaste implements Method {
   readonly net: CutPasteNet;
   private density: GaussianDensity | null = null;
+  /** 'backbone' encoder: the frozen prefix */
+  private readonly prefix: FrozenPrefix | null = null;
 
-  constructor(readonly config: CutPasteConfig, rng: Rng) {
-    this.net = new CutPasteNet({ ...config, classes: classCount(config.variant) }, rng);
+  constructor(readonly config: CutPasteConfig, rng: Rng, backbone?: FrozenBackbone) {
+    if (config.encoder === 'backbone') this.prefix = frozenPrefix('cutpaste', backbone, config.backboneLayer, config.backboneStride);
+    this.net = new CutPasteNet({ ...config, classes: classCount(config.variant), inChannels: this.prefix?.channels ?? 3 }, rng);
+  }
+
+  /** The encoder's input for 0..255 images: the normalised images, or the frozen prefix's features. */
+  private encoderInput(x: Tensor4D): Tensor4D {
+    return this.prefix ? prefixFeatures(this.prefix, x) : imagenetNormalize(x);
   }
 
   /** Cross-entropy of the classifier over the originals and their augmented copies. */
   loss(batch: Batch, rng: Rng): Scalar {
     const x = checkedImages(batch, 'cutpaste', this.config.size);
     const v = cutPasteViews(x, rng, this.config);
-    const { logits } = this.net.forward(imagenetNormalize(stackImages(v.images)), true);
+    const { logits } = this.net.forward(this.encoderInput(stackImages(v.images)), true);
     const onehot = tf.oneHot(tf.tensor1d(v.labels, 'int32'), classCount(this.config.variant));
     return tf.losses.softmaxCrossEntropy(onehot, logits) as Scalar;
   }
@@ -75,7 +91,7 @@ export class CutPaste implements Method {
       const parts: Tensor2D[] = [];
       for (let s = 0; s < n; s += this.config.predictBatch) {
         const xi = x.slice([s, 0, 0, 0], [Math.min(this.config.predictBatch, n - s), -1, -1, -1]);
-        parts.push(this.net.forward(imagenetNormalize(xi), false).embeds);
+        parts.push(this.net.forward(this.encoderInput(xi), false).embeds);
       }
       const e = parts.length === 1 ? parts[0]! : (tf.concat(parts, 0) as Tensor2D);
       return tf.div(e, tf.maximum(tf.norm(e, 2, 1, true), 1e-12)) as Tensor2D;
@@ -126,7 +142,7 @@ export class CutPaste implements Method {
   state(): MethodState {
     if (!this.density) throw new UserError('cutpaste: the model is not fitted (no density) and has no state');
     const s = this.density.state();
-    const st = variablesState(this.net.namedVariables(), this.net.namedBuffers(), { method: 'cutpaste', densityDim: s.dim, shrinkage: s.shrinkage });
+    const st = variablesState(this.net.namedVariables(), this.net.namedBuffers(), { method: 'cutpaste', densityDim: s.dim, shrinkage: s.shrinkage, encoder: this.config.encoder, ...(this.prefix ? { backbone: this.prefix.backbone.id, layer: this.prefix.layer } : {}) });
     st.tensors.push({ name: 'density/mean', shape: [s.dim], data: s.mean }, { name: 'density/whitening', shape: [s.dim, s.dim], data: s.whitening });
     return st;
   }
@@ -158,12 +174,12 @@ registerModel<CutPasteConfig>({
   description: 'CutPaste (3-way): CNN classifier of normal / cut-paste / scar images, Ledoit-Wolf Gaussian density of its embeddings (Li et al., CVPR 2021); image scores only',
   family: 'self-supervised',
   configSchema: CutPasteConfigSchema as never,
-  inputs: (cfg) => ({ images: { size: cfg.size } }),
+  inputs: (cfg) => ({ images: { size: cfg.size }, ...(cfg.encoder === 'backbone' ? { backbone: true } : {}) }),
   defaults: {
     // Runinho/pytorch-cutpaste: SGD lr 0.03, momentum 0.9, weight decay 3e-5, cosine annealing, batch 32
     train: { lr: 0.03, batchSize: 32, clipNorm: null, optimizer: { name: 'sgd', momentum: 0.9, weightDecay: 3e-5 }, schedule: { kind: 'cosine' }, bestKey: 'mean.i_auroc' },
   },
   paperName: 'CutPaste',
   smoke: { model: { size: 32, channels: [8, 16], convsPerStage: 1, headLayers: [16] }, train: { batchSize: 4, lr: 0.01 } },
-  create: (cfg, ctx) => new CutPaste(cfg, ctx.rng),
+  create: (cfg, ctx) => new CutPaste(cfg, ctx.rng, ctx.backbone),
 });

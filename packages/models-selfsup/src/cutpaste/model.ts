@@ -1,17 +1,20 @@
 // CutPaste's network (Li et al., CVPR 2021; layout of Runinho/pytorch-cutpaste model.py ProjectionNet): a CNN
 // encoder whose global-average-pooled output is the embedding, then an MLP head (Linear → BatchNorm1d → ReLU per
 // hidden layer) and a linear classifier over the augmentation classes. The paper's encoder is an ImageNet
-// ResNet-18; here it is a VGG-style CNN trained from scratch (see README.md).
+// ResNet-18; here it is a VGG-style CNN trained from scratch, or such stages trained above a frozen ImageNet
+// MobileNetV2 prefix (see README.md).
 import type { Tensor2D, Tensor4D } from '@tensorflow/tfjs-node';
 import { tf, nn, type Rng } from '@unified-ad/core';
 import { ConvBnAct } from '../common';
 
-/** Encoder: per stage `convsPerStage` conv3×3–BN–ReLU, max-pool 2 between stages, global average pool at the end. */
+/**
+ * Encoder: per stage `convsPerStage` conv3×3–BN–ReLU, max-pool 2 between stages, global average pool at the end.
+ * Its input is the normalised image (inC 3), or the features of a frozen backbone prefix (inC their channels).
+ */
 export class CutPasteEncoder extends nn.Module {
   private readonly stages: ConvBnAct[][] = [];
-  constructor(readonly channels: number[], convsPerStage: number, rng: Rng) {
+  constructor(readonly channels: number[], convsPerStage: number, rng: Rng, inC = 3) {
     super();
-    let inC = 3;
     channels.forEach((c, s) => {
       const stage: ConvBnAct[] = [];
       for (let k = 0; k < convsPerStage; k++) {
@@ -26,7 +29,7 @@ export class CutPasteEncoder extends nn.Module {
     return this.channels[this.channels.length - 1]!;
   }
 
-  /** normalised images [N, S, S, 3] → embeddings [N, d] */
+  /** normalised images [N, S, S, 3] (or prefix features [N, h, w, inC]) → embeddings [N, d] */
   forward(x: Tensor4D, training: boolean): Tensor2D {
     let h = x;
     this.stages.forEach((stage, s) => {
@@ -56,9 +59,9 @@ export class CutPasteNet extends nn.Module {
   private readonly head: { fc: nn.Linear; bn: Bn1d }[] = [];
   private readonly out: nn.Linear;
 
-  constructor(opts: { channels: number[]; convsPerStage: number; headLayers: number[]; classes: number }, rng: Rng) {
+  constructor(opts: { channels: number[]; convsPerStage: number; headLayers: number[]; classes: number; inChannels?: number }, rng: Rng) {
     super();
-    this.encoder = this.addChild('encoder', new CutPasteEncoder(opts.channels, opts.convsPerStage, rng));
+    this.encoder = this.addChild('encoder', new CutPasteEncoder(opts.channels, opts.convsPerStage, rng, opts.inChannels ?? 3));
     let inF = this.encoder.dim;
     opts.headLayers.forEach((f, i) => {
       this.head.push({ fc: this.addChild(`head${i}.fc`, new nn.Linear(inF, f, rng)), bn: this.addChild(`head${i}.bn`, new Bn1d(f)) });

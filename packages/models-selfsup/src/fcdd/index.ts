@@ -9,7 +9,7 @@ import {
   type Batch, type FitContext, type FitData, type FitReport, type FrozenBackbone, type MethodPrediction, type Rng,
 } from '@unified-ad/core';
 import { fcddConfetti } from '@unified-ad/components';
-import { checkedImages, hostImages, imagenetNormalize, stackImages } from '../common';
+import { checkedImages, frozenPrefix, hostImages, imagenetNormalize, prefixFeatures, stackImages, type FrozenPrefix } from '../common';
 import { FcddHead, FcddNet } from './model';
 import { hscLoss, pseudoHuber } from './loss';
 import { receptiveUpsample } from './anomaly-map';
@@ -52,8 +52,8 @@ export function fcddTrainingBatch(x: Tensor4D, rng: Rng, cleanProbability: numbe
 
 export class Fcdd extends NetworkMethod<FcddNet | FcddHead> {
   readonly net: FcddNet | FcddHead;
-  /** 'backbone' encoder: the frozen prefix and its output layer */
-  private readonly prefix: { backbone: FrozenBackbone; layer: string } | null = null;
+  /** 'backbone' encoder: the frozen prefix */
+  private readonly prefix: FrozenPrefix | null = null;
 
   constructor(readonly config: FcddConfig, rng: Rng, backbone?: FrozenBackbone) {
     super();
@@ -62,20 +62,15 @@ export class Fcdd extends NetworkMethod<FcddNet | FcddHead> {
       this.net = new FcddNet(config.width, rng);
       return;
     }
-    if (!backbone) throw new UserError(`fcdd: model.config.encoder 'backbone' needs the run's backbone (the engine passes it; in code, give ModelContext.backbone)`);
-    const layers = backbone.layerInfo();
-    const info = config.backboneLayer === null ? layers.filter((l) => l.stride === 8).pop() : layers.find((l) => l.name === config.backboneLayer);
-    if (!info) throw new UserError(`fcdd: model.config.backboneLayer: ${config.backboneLayer === null ? `${backbone.id} has no layer at stride 8` : `'${config.backboneLayer}' is not a layer of ${backbone.id} (uniad features --list-layers)`}`);
-    this.prefix = { backbone, layer: info.name };
-    this.net = new FcddHead(info.channels, 8 * config.width, info.stride, config.backboneField, rng);
+    this.prefix = frozenPrefix('fcdd', backbone, config.backboneLayer, 8);
+    this.net = new FcddHead(this.prefix.channels, 8 * config.width, this.prefix.stride, config.backboneField, rng);
   }
 
   /** A = pseudo-Huber of the network output [N, S/stride, S/stride, 1] for 0..255 images. */
   scoresA(x: Tensor4D, training: boolean): Tensor4D {
     if (!this.prefix) return pseudoHuber((this.net as FcddNet).forward(imagenetNormalize(x), training));
-    // the frozen prefix does its own input normalisation; no gradient flows into it
-    const [f] = this.prefix.backbone.extract(x, [this.prefix.layer]);
-    return tf.tidy(() => pseudoHuber((this.net as FcddHead).forward(f!, training)));
+    const f = prefixFeatures(this.prefix, x);
+    return tf.tidy(() => pseudoHuber((this.net as FcddHead).forward(f, training)));
   }
 
   loss(batch: Batch, rng: Rng): Scalar {

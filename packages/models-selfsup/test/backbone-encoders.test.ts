@@ -1,5 +1,5 @@
-// FCDD on a frozen backbone prefix (model.config.encoder 'backbone'): the prefix is the run's backbone, passed in
-// ModelContext.backbone; only the layers above it are trained and saved. Here the backbone is a small fixed
+// FCDD and CutPaste on a frozen backbone prefix (model.config.encoder 'backbone'): the prefix is the run's backbone,
+// passed in ModelContext.backbone; only the layers above it are trained and saved. Here the backbone is a small fixed
 // function (the mean, max and min colour of each 8×8 cell), so the test needs no weights; the engine test
 // (packages/engine/test/fcdd-backbone.test.ts) runs the real embedded MobileNetV2 end to end.
 import { describe, it, expect } from 'vitest';
@@ -61,5 +61,30 @@ describe('fcdd encoder: backbone', () => {
     const m = createModel('fcdd', cfgOf({ backboneLayer: 's4' }), { ...ctx, backbone: fakeBackbone() });
     expect(m.state().meta).toMatchObject({ layer: 's4' });
     m.dispose();
+  });
+});
+
+describe('cutpaste encoder: backbone', () => {
+  const cfg = (over: Record<string, unknown> = {}) => parseModelConfig('cutpaste', { encoder: 'backbone', size: 64, channels: [16], convsPerStage: 1, headLayers: [16], backboneStride: 8, ...over });
+  it('declares the backbone input, trains its stages above the prefix, ranks defects above normals, leaks nothing', async () => {
+    expect(methodInputs('cutpaste', cfg())).toEqual({ images: { size: 64 }, backbone: true });
+    const before = tf.memory().numTensors;
+    const bb = fakeBackbone();
+    const m = createModel('cutpaste', cfg(), { inChannels: 0, gridSize: 0, imageSize: 64, rng: new Rng(0), backbone: bb });
+    const train = trainConfig({ ...(getModelEntry('cutpaste').defaults?.train ?? {}), schedule: { kind: 'constant' }, epochs: 10, batchSize: 8, lr: 0.01 });
+    await m.fit(trainData(16, 64), { train, seed: 0, label: 'cutpaste', log: () => {} });
+    // the first stage reads the 9 prefix channels; the state holds the encoder, head, classifier and density only
+    expect(m.state().tensors.find((t) => t.name === 'model/encoder.s0.0.conv.weight')!.shape).toEqual([3, 3, 9, 16]);
+    expect(m.state().meta).toMatchObject({ encoder: 'backbone', backbone: 'fake', layer: 's8', densityDim: 16 });
+    const { data, labels } = testData(16, 64);
+    const scores = tf.tidy(() => m.predict(data.all()).scores!);
+    expect(auroc(scores.dataSync(), labels)).toBeGreaterThanOrEqual(0.9);
+    scores.dispose();
+    m.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  }, 120_000);
+
+  it('without a backbone is one line naming the key', () => {
+    expect(() => createModel('cutpaste', cfg(), { inChannels: 0, gridSize: 0, imageSize: 64, rng: new Rng(0) })).toThrow(/^cutpaste: model\.config\.encoder 'backbone' needs the run's backbone/);
   });
 });
