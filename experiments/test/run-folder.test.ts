@@ -102,6 +102,13 @@ describe('a run folder', () => {
     expect(stdout.join('')).toContain('threshold for fabric');
     expect(await cli('predict', pick[0].imagePath, '--run', run, '--class', 'wood')).toBe(1);
     expect(stderr.join('').trim().split('\n').pop()).toMatch(/^error: predict: --class 'wood' is not a class of .* \(fabric\)$/);
+    // ... and it is said before the model is restored: a copy of the run without its state gives the same line
+    const bare = path.join(tmp, 'bare-run');
+    fs.cpSync(run, bare, { recursive: true });
+    fs.rmSync(path.join(bare, 'state.ckpt'));
+    fs.rmSync(path.join(bare, 'checkpoints'), { recursive: true, force: true });
+    expect(await cli('predict', pick[0].imagePath, '--run', bare, '--class', 'wood')).toBe(1);
+    expect(stderr.join('').trim().split('\n').pop()).toMatch(/^error: predict: --class 'wood' is not a class of .* \(fabric\)$/);
     expect(await cli('predict', path.join(tmp, 'nope.png'), '--run', run)).toBe(1);
     expect(stderr.join('').trim()).toMatch(/^error: predict: image not found: .*nope\.png$/);
   });

@@ -42,23 +42,43 @@ function runThreshold(runDir: string, key: string): number | null {
   return typeof t === 'number' && Number.isFinite(t) ? t : null;
 }
 
+/** The model (group) of a run that --class selects; one-line errors for a missing or unknown class. */
+function pickGroup<G extends { group: string; classes: string[] }>(setting: string, groups: G[], className: string | undefined, runDir: string): G {
+  if (setting === 'separate') {
+    if (!className) throw new UserError(`predict: ${runDir} has one model per class; choose one with --class (${groups.map((x) => x.group).join(', ')})`);
+    const found = groups.find((x) => x.group === className);
+    if (!found) throw new UserError(`predict: --class '${className}' is not in ${runDir} (${groups.map((x) => x.group).join(', ')})`);
+    return found;
+  }
+  const g = groups[0]!;
+  if (className !== undefined && !g.classes.includes(className)) throw new UserError(`predict: --class '${className}' is not a class of ${runDir} (${g.classes.join(', ')})`);
+  return g;
+}
+
+/** The run's setting and models as its results.json lists them (null when it has none or they are unreadable: restoring then says why). */
+function listedGroups(runDir: string): { setting: string; groups: { group: string; classes: string[] }[] } | null {
+  try {
+    const r = JSON.parse(fs.readFileSync(path.join(runDir, 'results.json'), 'utf8')) as { setting?: unknown; groups?: { group?: unknown; classes?: unknown }[] };
+    if (typeof r.setting !== 'string' || !Array.isArray(r.groups) || r.groups.length === 0) return null;
+    const groups = r.groups.map((g) => ({ group: String(g.group), classes: Array.isArray(g.classes) ? g.classes.map(String) : [] }));
+    return { setting: r.setting, groups };
+  } catch {
+    return null;
+  }
+}
+
 export async function predictImages(images: string[], opts: PredictOptions): Promise<{ rows: PredictRow[]; table: Table }> {
   if (images.length === 0) throw new UserError('predict: give at least one image file');
   for (const f of images) if (!fs.existsSync(f)) throw new UserError(`predict: image not found: ${f}`);
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const runDir = path.resolve(opts.run);
+  // a wrong or missing --class is said before the models are restored (a PatchCore restore is not free)
+  const listed = listedGroups(runDir);
+  if (listed) pickGroup(listed.setting, listed.groups, opts.className, runDir);
   const run = await restoreRun(runDir, opts.checkpoint ?? 'last', log);
   try {
     const { cfg } = run;
-    let g = run.groups[0];
-    if (cfg.setting === 'separate') {
-      if (!opts.className) throw new UserError(`predict: ${runDir} has one model per class; choose one with --class (${run.groups.map((x) => x.group).join(', ')})`);
-      const found = run.groups.find((x) => x.group === opts.className);
-      if (!found) throw new UserError(`predict: --class '${opts.className}' is not in ${runDir} (${run.groups.map((x) => x.group).join(', ')})`);
-      g = found;
-    } else if (opts.className !== undefined && !g.classes.includes(opts.className)) {
-      throw new UserError(`predict: --class '${opts.className}' is not a class of ${runDir} (${g.classes.join(', ')})`);
-    }
+    const g = pickGroup(cfg.setting, run.groups, opts.className, runDir);
     // one model for all classes: --class picks that class's F1-max threshold (the decision rule per class)
     const thresholdKey = cfg.setting === 'separate' ? g.group : (opts.className ?? 'all');
     const threshold = opts.threshold ?? runThreshold(runDir, thresholdKey);
