@@ -36,7 +36,7 @@ export const SELFSUP_CPU_PROFILES: Record<SelfsupMethod, BenchProfile> = {
     train: { batchSize: 16, lr: 0.03, optimizer: { name: 'sgd', momentum: 0.9, weightDecay: 0.00003 }, clipNorm: null },
   },
   fcdd: {
-    model: { encoder: 'backbone', size: 128, width: 16, gaussStd: 7 },
+    model: { encoder: 'backbone', size: 128, width: 16, gaussStd: 7, confettiSize: [4, 29] },
     train: { batchSize: 16, lr: 0.01, optimizer: { name: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 0.0001 }, clipNorm: null },
   },
 };
