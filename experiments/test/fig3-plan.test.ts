@@ -24,8 +24,9 @@ describe('fig3 cpu budget', () => {
 
   it('table: peak by P-AUROC, the ratio at the peak, its highest value and its last', () => {
     const t = fig3Table([{ method: 'mlp', epoch: [1, 2, 3, 4], loss: [8, 4, 2, 1], i_auroc: [0.5, 0.8, 0.7, 0.6], p_auroc: [0.6, 0.9, 0.8, 0.7], ratio: [1.2, 1.8, 1.4, 1.05] }], 'cpu');
-    expect(t.rows[0]).toEqual(['mlp', '1.00e+0', '8.0×', '90.0 @2', '70.0', '-20.0', '80.0', '60.0', '1.80', '1.80 @2', '1.05']);
+    // last third of epochs 1–4: epochs above 4 − 1 = 3, i.e. 3 and 4 → mean 75, sd √50 ≈ 7.07
+    expect(t.rows[0]).toEqual(['mlp', '1.00e+0', '8.0×', '90.0 @2', '70.0', '-20.0', '75.0 ± 7.1 (2)', '80.0', '60.0', '1.80', '1.80 @2', '1.05']);
     const noRatio = fig3Table([{ method: 'x', epoch: [1], loss: [1], i_auroc: [0.5], p_auroc: [0.5], ratio: [NaN] }], 'cpu');
-    expect(noRatio.rows[0]!.slice(8)).toEqual(['-', '-', '-']);
+    expect(noRatio.rows[0]!.slice(6)).toEqual(['-', '50.0', '50.0', '-', '-', '-']);
   });
 });
