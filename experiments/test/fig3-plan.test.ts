@@ -1,9 +1,19 @@
 // The fig3 cpu budget's nets (set up to copy: wide, no dropout, constant lr) and the peak / ratio table.
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as os from 'node:os';
 import { fig3Edit, fig3Table, FIG3_CPU } from '../src/experiments/fig3';
 import { finishConfig, methodRawConfig } from '../src/experiments/common';
 
 describe('fig3 cpu budget', () => {
+  // the cpu configs name ${shared}: any existing folder stands in for it here (nothing is read)
+  const saved = process.env.UNIFIED_AD_SHARED;
+  beforeAll(() => {
+    process.env.UNIFIED_AD_SHARED = os.tmpdir();
+  });
+  afterAll(() => {
+    if (saved === undefined) delete process.env.UNIFIED_AD_SHARED;
+    else process.env.UNIFIED_AD_SHARED = saved;
+  });
   it('gives each plain net the copying setup and leaves the smoke budget alone', () => {
     const mlp = finishConfig(fig3Edit(methodRawConfig('mlp', 'cpu'), 'mlp', 'cpu'), { budget: 'cpu', seeds: 1 }, 'mlp-cpu');
     expect(mlp.model.config).toMatchObject({ hiddenDim: 512, dropout: 0 });
