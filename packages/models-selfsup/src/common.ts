@@ -76,7 +76,7 @@ export function frozenPrefix(method: string, backbone: FrozenBackbone | undefine
   if (!backbone) throw new UserError(`${method}: model.config.encoder 'backbone' needs the run's backbone (the engine passes it; in code, give ModelContext.backbone)`);
   const layers = backbone.layerInfo();
   const info = layer === null ? layers.filter((l) => l.stride === stride).pop() : layers.find((l) => l.name === layer);
-  if (!info) throw new UserError(`${method}: model.config.backboneLayer: ${layer === null ? `${backbone.id} has no layer at stride ${stride}` : `'${layer}' is not a layer of ${backbone.id} (uniad features --list-layers)`}`);
+  if (!info) throw new UserError(`${method}: model.config.backboneLayer: ${layer === null ? `${backbone.id} has no layer at stride ${stride}` : `'${layer}' is not a layer of ${backbone.id} (list them: npx ts-node packages/backbones/src/list-layers.ts ${backbone.id})`}`);
   return { backbone, layer: info.name, stride: info.stride, channels: info.channels };
 }
 
