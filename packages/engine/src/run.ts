@@ -18,7 +18,7 @@ import { MapKeeper } from './kept-maps';
 import { heldOutRows, makeSyntheticValidation, syntheticScores, type SyntheticValidation } from './monitor';
 import { assertSameRun, dataListing, runFingerprint, writeFingerprint, type Fingerprint } from './fingerprint';
 import { describeEnvironment } from './environment';
-import { disposeInputs, loadInputs, methodBackbone, resolveFeatureSpec, resolveInputs, selectRows, type InputSet } from './inputs';
+import { disposeInputs, loadInputs, methodBackbone, resolveFeatureSpec, resolveInputs, runBackboneOptions, selectRows, type InputSet } from './inputs';
 
 /** File of a fitted model's state in its group folder (restored by `uniad eval` / `predict` without refitting). */
 export const STATE_FILE = 'state.ckpt';
@@ -130,7 +130,7 @@ export async function runExperiment(cfg: RunConfig, opts: RunOptions = {}): Prom
 /** The fingerprint of a run: its resolved config (less its name), the listing of its data, the backbone weights. */
 export async function fingerprintOf(cfg: RunConfig, samples: Sample[]): Promise<Fingerprint> {
   const spec = await resolveFeatureSpec(cfg);
-  const weightsSha256 = spec || resolveInputs(cfg).backbone ? await backboneWeightsHash({ id: cfg.backbone.id, path: cfg.backbone.path, sha256: cfg.backbone.sha256 }) : null;
+  const weightsSha256 = spec || resolveInputs(cfg).backbone ? await backboneWeightsHash(runBackboneOptions(cfg)) : null;
   return runFingerprint({ config: cfg, dataListing: dataListing(samples), weightsSha256, ignoreKeys: ['name'] });
 }
 

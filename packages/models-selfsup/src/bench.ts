@@ -10,6 +10,7 @@ import {
   type Batch, type Method,
 } from '@unified-ad/core';
 import { createBackbone } from '@unified-ad/backbones';
+import type { FrozenPrefix } from './common';
 import { levelWidths, type DraemConfig } from './draem';
 import type { CutPasteConfig } from './cutpaste';
 import { FCDD_LAYOUT, type FcddConfig } from './fcdd';
@@ -92,7 +93,7 @@ export function fcddMacs(cfg: FcddConfig, prefixChannels = 0): number {
   return macs + convMacs(s, s, 1, inC, 1);
 }
 
-type Trainable = Method & { net: { namedVariables(): Map<string, Variable> }; loss(b: Batch, r: Rng): Scalar; config: { size: number } };
+type Trainable = Method & { net: { namedVariables(): Map<string, Variable> }; loss(b: Batch, r: Rng): Scalar; config: { size: number }; prefix?: FrozenPrefix | null };
 
 const r1 = (x: number) => Math.round(x * 10) / 10;
 const r2 = (x: number) => Math.round(x * 100) / 100;
@@ -112,11 +113,10 @@ export async function benchSelfsup(opts: { steps?: number; predictReps?: number;
     const B = prof.train.batchSize;
     const train = TrainConfigSchema.parse({ ...prof.train, epochs: 1, evalEvery: 0, maxMinutes: null, schedule: { kind: 'constant' } });
     const { data } = benchFitData(B, cfg.size);
-    const enc = cfg as { encoder?: string; backboneStride?: number };
-    const backbone = enc.encoder === 'backbone' ? await createBackbone({ id: 'mobilenet_v2_embedded' }) : null;
-    const prefixStride = name === 'fcdd' ? 8 : (enc.backboneStride ?? 16);
-    const prefixChannels = backbone?.layerInfo().filter((l) => l.stride === prefixStride).pop()?.channels ?? 0;
+    const backbone = (cfg as { encoder?: string }).encoder === 'backbone' ? await createBackbone({ id: 'mobilenet_v2_embedded' }) : null;
     const m = createModel(name, cfg, { inChannels: 0, gridSize: 0, imageSize: cfg.size, rng: new Rng(0), ...(backbone ? { backbone } : {}) }) as Trainable;
+    // the frozen prefix the model chose (its channels feed the first trained layer)
+    const prefixChannels = m.prefix?.channels ?? 0;
     try {
       const ms = timeTrainStep(m.net.namedVariables(), (b, r) => m.loss(b, r), data, B, { steps, train });
       const stepMacs =

@@ -80,6 +80,11 @@ export function frozenPrefix(method: string, backbone: FrozenBackbone | undefine
   return { backbone, layer: info.name, stride: info.stride, channels: info.channels };
 }
 
+/** What a state's metadata records of the encoder: its kind, and the prefix's backbone and layer. */
+export function encoderMeta(encoder: string, p: FrozenPrefix | null): Record<string, unknown> {
+  return { encoder, ...(p ? { backbone: p.backbone.id, layer: p.layer } : {}) };
+}
+
 /** The prefix's features of 0..255 images (the backbone normalises its input; no gradient flows into it). */
 export function prefixFeatures(p: FrozenPrefix, x: Tensor4D): Tensor4D {
   return p.backbone.extract(x, [p.layer])[0]!;

@@ -8,7 +8,7 @@ import {
   type Batch, type FitContext, type FitData, type FitReport, type FrozenBackbone, type Method, type MethodPrediction, type MethodState, type Rng,
 } from '@unified-ad/core';
 import { GaussianDensity, colorJitter, cutPasteNormal, cutPasteScar, type ImageHWC } from '@unified-ad/components';
-import { checkedImages, frozenPrefix, hostImages, imagenetNormalize, prefixFeatures, stackImages, type FrozenPrefix } from '../common';
+import { checkedImages, encoderMeta, frozenPrefix, hostImages, imagenetNormalize, prefixFeatures, stackImages, type FrozenPrefix } from '../common';
 import { CutPasteNet } from './model';
 
 export { CutPasteNet, CutPasteEncoder } from './model';
@@ -63,7 +63,7 @@ export class CutPaste implements Method {
   readonly net: CutPasteNet;
   private density: GaussianDensity | null = null;
   /** 'backbone' encoder: the frozen prefix */
-  private readonly prefix: FrozenPrefix | null = null;
+  readonly prefix: FrozenPrefix | null = null;
 
   constructor(readonly config: CutPasteConfig, rng: Rng, backbone?: FrozenBackbone) {
     if (config.encoder === 'backbone') this.prefix = frozenPrefix('cutpaste', backbone, config.backboneLayer, config.backboneStride);
@@ -142,7 +142,7 @@ export class CutPaste implements Method {
   state(): MethodState {
     if (!this.density) throw new UserError('cutpaste: the model is not fitted (no density) and has no state');
     const s = this.density.state();
-    const st = variablesState(this.net.namedVariables(), this.net.namedBuffers(), { method: 'cutpaste', densityDim: s.dim, shrinkage: s.shrinkage, encoder: this.config.encoder, ...(this.prefix ? { backbone: this.prefix.backbone.id, layer: this.prefix.layer } : {}) });
+    const st = variablesState(this.net.namedVariables(), this.net.namedBuffers(), { method: 'cutpaste', densityDim: s.dim, shrinkage: s.shrinkage, ...encoderMeta(this.config.encoder, this.prefix) });
     st.tensors.push({ name: 'density/mean', shape: [s.dim], data: s.mean }, { name: 'density/whitening', shape: [s.dim, s.dim], data: s.whitening });
     return st;
   }

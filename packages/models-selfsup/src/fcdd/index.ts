@@ -9,7 +9,7 @@ import {
   type Batch, type FitContext, type FitData, type FitReport, type FrozenBackbone, type MethodPrediction, type Rng,
 } from '@unified-ad/core';
 import { fcddConfetti } from '@unified-ad/components';
-import { checkedImages, frozenPrefix, hostImages, imagenetNormalize, prefixFeatures, stackImages, type FrozenPrefix } from '../common';
+import { checkedImages, encoderMeta, frozenPrefix, hostImages, imagenetNormalize, prefixFeatures, stackImages, type FrozenPrefix } from '../common';
 import { FcddHead, FcddNet } from './model';
 import { hscLoss, pseudoHuber } from './loss';
 import { receptiveUpsample } from './anomaly-map';
@@ -53,7 +53,7 @@ export function fcddTrainingBatch(x: Tensor4D, rng: Rng, cleanProbability: numbe
 export class Fcdd extends NetworkMethod<FcddNet | FcddHead> {
   readonly net: FcddNet | FcddHead;
   /** 'backbone' encoder: the frozen prefix */
-  private readonly prefix: FrozenPrefix | null = null;
+  readonly prefix: FrozenPrefix | null = null;
 
   constructor(readonly config: FcddConfig, rng: Rng, backbone?: FrozenBackbone) {
     super();
@@ -69,8 +69,7 @@ export class Fcdd extends NetworkMethod<FcddNet | FcddHead> {
   /** A = pseudo-Huber of the network output [N, S/stride, S/stride, 1] for 0..255 images. */
   scoresA(x: Tensor4D, training: boolean): Tensor4D {
     if (!this.prefix) return pseudoHuber((this.net as FcddNet).forward(imagenetNormalize(x), training));
-    const f = prefixFeatures(this.prefix, x);
-    return tf.tidy(() => pseudoHuber((this.net as FcddHead).forward(f, training)));
+    return pseudoHuber((this.net as FcddHead).forward(prefixFeatures(this.prefix, x), training));
   }
 
   loss(batch: Batch, rng: Rng): Scalar {
@@ -97,7 +96,7 @@ export class Fcdd extends NetworkMethod<FcddNet | FcddHead> {
   }
 
   protected override stateMeta(): Record<string, unknown> {
-    return { method: 'fcdd', encoder: this.config.encoder, ...(this.prefix ? { backbone: this.prefix.backbone.id, layer: this.prefix.layer } : {}) };
+    return { method: 'fcdd', ...encoderMeta(this.config.encoder, this.prefix) };
   }
 }
 
