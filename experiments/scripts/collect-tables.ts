@@ -2,10 +2,13 @@
 // separately per method:  npx ts-node experiments/scripts/collect-tables.ts <out-dir> [label=]<grid-or-cell-dir> ...
 // A cell counts when its results.json exists; unfinished cells are listed and left out. `label=dir` shows the
 // runs of dir under that column name instead of their method (e.g. two profiles of one method side by side).
+// --paper (anywhere in the arguments): the runs are on MVTec AD classes (e.g. bottle), so a column named like a
+// poster method (us, psvdd, draem, …; case-insensitive) gets the poster's numbers and Δ beside it, in the table
+// (image / pixel) where the poster reports that method.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UserError, writeFileAtomic } from '@unified-ad/core';
-import { buildResultTable, tableToCsv, tableToMarkdown, type MetricName } from '@unified-ad/eval';
+import { buildResultTable, posterTableFor, tableToCsv, tableToMarkdown, type MetricName } from '@unified-ad/eval';
 
 interface CellRun { method: string; setting: 'unified' | 'separate'; seed: number; per_class: Record<string, Record<string, number>>; parameters_total: number; seconds: number }
 
@@ -15,9 +18,22 @@ function cellDirs(dir: string): string[] {
   return fs.existsSync(cells) ? fs.readdirSync(cells).sort().map((c) => path.join(cells, c)) : [];
 }
 
-function main(argv: string[]): void {
+/** Our column → the poster's method of the same name (case-insensitive), for the poster table of `metric`. */
+function posterCompare(columns: string[], metric: MetricName): Record<string, string> {
+  const poster = posterTableFor(metric)?.methods ?? [];
+  const out: Record<string, string> = {};
+  for (const c of columns) {
+    const pm = poster.find((p) => p.toLowerCase() === c.toLowerCase());
+    if (pm) out[c] = pm;
+  }
+  return out;
+}
+
+function main(args: string[]): void {
+  const paper = args.includes('--paper');
+  const argv = args.filter((a) => a !== '--paper');
   const [out, ...dirs] = argv;
-  if (!out || !dirs.length) throw new UserError('usage: collect-tables.ts <out-dir> <grid-or-cell-dir> ...');
+  if (!out || !dirs.length) throw new UserError('usage: collect-tables.ts [--paper] <out-dir> [label=]<grid-or-cell-dir> ...');
   const runs: CellRun[] = [];
   const unfinished: string[] = [];
   for (const arg of dirs) {
@@ -46,12 +62,15 @@ function main(argv: string[]): void {
   fs.mkdirSync(out, { recursive: true });
   let md = '';
   for (const [metric, title] of [['i_auroc', 'Image AUROC (%)'], ['p_auroc', 'Pixel AUROC (%)']] as [MetricName, string][]) {
-    const t = buildResultTable(all, { metric, methods, digits: 2 });
+    // a method without this metric (CutPaste: image scores only) gets no column of dashes
+    const has = methods.filter((m) => all.some((r) => r.method === m && Object.values(r.per_class).some((c) => Number.isFinite(c[metric]))));
+    const t = buildResultTable(all, { metric, methods: has, digits: 2, ...(paper ? { paper: { compare: posterCompare(has, metric) } } : {}) });
     writeFileAtomic(path.join(out, `${metric}.csv`), tableToCsv(t));
     md += tableToMarkdown(t, `${title}, unified / separate`) + '\n\n';
   }
   md += '| method | setting | parameters (all models) | wall time (s) |\n|---|---|---|---|\n';
   for (const r of all) md += `| ${r.method} | ${r.setting} | ${r.parameters_total.toLocaleString('en-US')} | ${r.seconds.toFixed(0)} |\n`;
+  if (paper) md += '\nPaper: the UniAD poster (MVTec AD, EfficientNet-B4 backbone), unified / separate; Δ = ours − paper.\n';
   if (unfinished.length) md += `\nNot finished (left out): ${unfinished.join(', ')}\n`;
   writeFileAtomic(path.join(out, 'tables.md'), md);
   process.stdout.write(md);

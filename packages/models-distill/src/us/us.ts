@@ -32,6 +32,12 @@ export const UsConfigSchema = z
     convsPerStage: z.number().int().min(1).max(4).default(2),
     /** training images used for the standardisation of error and variance (all when ≥ N) */
     normImages: z.number().int().positive().default(1000000),
+    /**
+     * standardisation of error and variance: 'global' = one mean / std per scale over all training positions (the
+     * paper); 'position' = per scale and grid cell over the training images, so that cells every normal image
+     * regresses badly (the zero-padded border of small student inputs) do not dominate the map
+     */
+    standardize: z.enum(['global', 'position']).default('global'),
   })
   .strict();
 export type UsConfig = z.infer<typeof UsConfigSchema>;
@@ -64,7 +70,7 @@ export class UninformedStudents implements Method {
   /** per-channel teacher mean and standard deviation over the training features */
   readonly teacherMean: Variable;
   readonly teacherStd: Variable;
-  /** per scale: [mean e, std e, mean v, std v] over the training images */
+  /** per scale: [mean e, std e, mean v, std v] over the training images: [G, 4] ('global') or [G, grid, grid, 4] ('position') */
   readonly scoreStats: Variable;
 
   constructor(readonly config: UsConfig, readonly inChannels: number, readonly grid: number, rng: Rng) {
@@ -73,7 +79,9 @@ export class UninformedStudents implements Method {
     this.ensemble = new Ensemble(config.students, () => new StudentCNN(config.widths, config.convsPerStage, this.groups, grid, rng));
     this.teacherMean = fixedVariable(tf.zeros([inChannels]));
     this.teacherStd = fixedVariable(tf.ones([inChannels]));
-    this.scoreStats = fixedVariable(tf.tensor2d(this.groups.flatMap(() => [0, 1, 0, 1]), [this.groups.length, 4]));
+    const cells = config.standardize === 'position' ? grid * grid : 1;
+    const init = this.groups.flatMap(() => Array.from({ length: cells }, () => [0, 1, 0, 1]).flat());
+    this.scoreStats = fixedVariable(config.standardize === 'position' ? tf.tensor4d(init, [this.groups.length, grid, grid, 4]) : tf.tensor2d(init, [this.groups.length, 4]));
   }
 
   private buffers(): Map<string, Variable> {
@@ -146,37 +154,43 @@ export class UninformedStudents implements Method {
   private fitScoreStats(data: FitData, batchSize: number): void {
     const n = Math.min(this.config.normImages, data.samples.length);
     const G = this.groups.length;
-    const sums = new Float64Array(G * 4);
+    const perCell = this.config.standardize === 'position';
+    const P = perCell ? this.grid * this.grid : 1;
+    // sums[(g·P + p)·4 + k], k: Σe, Σe², Σv, Σv² (float64 on the host)
+    const sums = new Float64Array(G * P * 4);
     let count = 0;
     const bs = Math.max(1, batchSize);
     for (let i0 = 0; i0 < n; i0 += bs) {
       const idx = Array.from({ length: Math.min(bs, n - i0) }, (_, k) => i0 + k);
       const vals = tf.tidy(() => {
         const r = this.rawScores(data.batch(idx));
-        return tf.stack(r.flatMap(({ error, variance }) => [tf.sum(error), tf.sum(tf.square(error)), tf.sum(variance), tf.sum(tf.square(variance))]));
+        // per cell: sums over the batch, [P, 4] per scale; global: over batch and cells, [1, 4]
+        const axes = perCell ? [0] : [0, 1, 2];
+        return tf.stack(r.map(({ error, variance }) =>
+          tf.stack([error, tf.square(error), variance, tf.square(variance)].map((t) => tf.reshape(tf.sum(t, axes), [P])), 1)));
       });
       const v = vals.dataSync();
       vals.dispose();
-      for (let j = 0; j < G * 4; j++) sums[j] += v[j];
-      count += idx.length * this.grid * this.grid;
+      for (let j = 0; j < G * P * 4; j++) sums[j] += v[j];
+      count += idx.length * (perCell ? 1 : this.grid * this.grid);
     }
     const stats: number[] = [];
-    for (let g = 0; g < G; g++) {
-      const me = sums[g * 4] / count, mv = sums[g * 4 + 2] / count;
-      const se = Math.sqrt(Math.max(sums[g * 4 + 1] / count - me * me, 0)), sv = Math.sqrt(Math.max(sums[g * 4 + 3] / count - mv * mv, 0));
+    for (let j = 0; j < G * P; j++) {
+      const me = sums[j * 4] / count, mv = sums[j * 4 + 2] / count;
+      const se = Math.sqrt(Math.max(sums[j * 4 + 1] / count - me * me, 0)), sv = Math.sqrt(Math.max(sums[j * 4 + 3] / count - mv * mv, 0));
       stats.push(me, Math.max(se, 1e-12), mv, Math.max(sv, 1e-12));
     }
-    tf.tidy(() => this.scoreStats.assign(tf.tensor2d(stats, [G, 4])));
+    tf.tidy(() => this.scoreStats.assign(perCell ? tf.tensor4d(stats, [G, this.grid, this.grid, 4]) : tf.tensor2d(stats, [G, 4])));
   }
 
-  /** Map: mean over scales of (e − ē)/σ_e + (v − v̄)/σ_v at the teacher grid. */
+  /** Map: mean over scales of (e − ē)/σ_e + (v − v̄)/σ_v at the teacher grid (ē, σ per scale, or per scale and cell). */
   predict(batch: Batch): MethodPrediction {
     return {
       maps: tf.tidy(() => {
-        const st = this.scoreStats.arraySync() as number[][];
         const parts = this.rawScores(batch).map(({ error, variance }, g) => {
-          const [me, se, mv, sv] = st[g];
-          return tf.add(tf.div(tf.sub(error, me), se), tf.div(tf.sub(variance, mv), sv));
+          // [4] or [grid, grid, 4] → four terms that broadcast over [N, grid, grid]
+          const st = tf.unstack(this.scoreStats.gather([g]).squeeze([0]), -1);
+          return tf.add(tf.div(tf.sub(error, st[0]), st[1]), tf.div(tf.sub(variance, st[2]), st[3]));
         });
         return tf.div(tf.addN(parts), parts.length) as Tensor3D;
       }),
