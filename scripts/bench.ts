@@ -39,6 +39,8 @@ async function main() {
       process.stderr.write(`bench ${p.name}: skipped (${(e as Error).message.split('\n')[0]})\n`);
     }
   }
+  // UniAD against PyTorch, measured in this same run (time ratios, < 1 = faster than PyTorch)
+  Object.assign(out, (require('@unified-ad/models-uniad') as typeof import('@unified-ad/models-uniad')).uniadTorchRatios(out));
   process.stdout.write(JSON.stringify(out) + '\n');
 }
 

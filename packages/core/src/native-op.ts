@@ -11,6 +11,9 @@ type NativeBackend = {
 
 /** TF_DataType of uint8 (tfjs-node's binding does not export it; tfjs labels such handles int32). */
 export const TF_UINT8 = 4;
+/** TF_DataType of bfloat16: tfjs has no such dtype; handles of it are labelled int32 (see `castNative`) and may only
+ * be passed to native ops with explicit type attributes, never read. */
+export const TF_BFLOAT16 = 14;
 
 const backend = () => tf.backend() as unknown as NativeBackend;
 /** tfjs-node's binding constants (TF_FLOAT, TF_INT32, ...). */
@@ -22,6 +25,24 @@ export const stringAttr = (name: string, value: string): NativeAttr => ({ name, 
 /** Runs one TensorFlow kernel eagerly. */
 export function runNative(op: string, attrs: NativeAttr[], inputs: Tensor[]): Tensor {
   return backend().executeSingleOutput(op, attrs, inputs);
+}
+
+let bf16Handles = false;
+/** tfjs-node rejects outputs of a dtype it lacks; label bfloat16 outputs like uint8 ones (int32), once. */
+function allowBf16Handles(): void {
+  if (bf16Handles) return;
+  const proto = Object.getPrototypeOf(backend()) as { createOutputTensor: (md: { dtype: number }) => Tensor };
+  const create = proto.createOutputTensor;
+  proto.createOutputTensor = function (this: NativeBackend, md: { dtype: number }) {
+    return create.call(this, md.dtype === TF_BFLOAT16 ? { ...md, dtype: TF_UINT8 } : md);
+  };
+  bf16Handles = true;
+}
+
+/** TF Cast between two TF_DataTypes (e.g. float32 → bfloat16 and back). */
+export function castNative(x: Tensor, src: number, dst: number): Tensor {
+  if (dst === TF_BFLOAT16) allowBf16Handles();
+  return runNative('Cast', [typeAttr('SrcT', src), typeAttr('DstT', dst), boolAttr('Truncate', false)], [x]);
 }
 
 /** True on the tfjs-node (TensorFlow) engine. */

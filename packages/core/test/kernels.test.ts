@@ -40,6 +40,30 @@ describe('fused native kernels agree with the generic tfjs composition', () => {
     }
   });
 
+  it.skipIf(!native)('linear with bf16 matmuls: value and gradients within bfloat16 rounding of fp32, no leaks', () => {
+    const r = new Rng(3);
+    const x = r.normalTensor([37, 64]) as Tensor2D, w = r.normalTensor([64, 19]), b = r.normalTensor([19]);
+    const dyW = r.normalTensor([37, 19]);
+    const f = (xx: Tensor, ww: Tensor, bb: Tensor) => nn.linear(xx as Tensor2D, ww, bb, 'relu');
+    const ref = valueAndGrads(f, [x, w, b], dyW);
+    const before = nn.setMatmulPrecision('bf16');
+    try {
+      const n0 = tf.memory().numTensors;
+      tf.tidy(() => { valueAndGrads(f, [x, w, b], dyW); });
+      expect(tf.memory().numTensors).toBe(n0);
+      const low = valueAndGrads(f, [x, w, b], dyW);
+      const rel = (a: Tensor, c: Tensor) => maxAbsDiff(a, c) / tf.tidy(() => c.abs().max().dataSync()[0]!);
+      // bfloat16 keeps 8 significant bits: ~0.4 % per rounded input, so a few % of the largest entry at most …
+      expect(rel(low.y, ref.y)).toBeLessThan(0.03);
+      low.grads.forEach((g, i) => expect(rel(g, ref.grads[i]!)).toBeLessThan(0.03));
+      // … but not zero: the products really ran in bfloat16 (the bias gradient is a float32 sum either way)
+      expect(maxAbsDiff(low.y, ref.y)).toBeGreaterThan(1e-4);
+      expect(maxAbsDiff(low.grads[1]!, ref.grads[1]!)).toBeGreaterThan(1e-4);
+    } finally {
+      nn.setMatmulPrecision(before);
+    }
+  });
+
   it.skipIf(!native)('softmax over the last axis: value and gradient, rows sum to 1', () => {
     const r = new Rng(2);
     const s = r.normalTensor([2, 3, 5, 7]).mul(3), w = r.normalTensor([2, 3, 5, 7]);

@@ -6,7 +6,7 @@
 // gradient. Set UNIFIED_AD_GENERIC_OPS=1 to force the generic path (to compare or to debug).
 import type { Tensor, Tensor2D } from '@tensorflow/tfjs-node';
 import { tf } from '../engine';
-import { boolAttr, nativeKernels, runNative, stringAttr, tfTypes, typeAttr } from '../native-op';
+import { TF_BFLOAT16, boolAttr, castNative, nativeKernels, runNative, stringAttr, tfTypes, typeAttr } from '../native-op';
 
 const T = () => typeAttr('T', tfTypes().TF_FLOAT);
 const NHWC = () => stringAttr('data_format', 'NHWC');
@@ -27,21 +27,50 @@ function custom(forward: (inputs: Tensor[], save: (t: Tensor[]) => void) => { va
   return f as unknown as Custom;
 }
 
+/** Precision of the linear layers' matrix products: 'fp32', or 'bf16' (inputs rounded to bfloat16, products on
+ * oneDNN's bf16 kernels — AMX / AVX512-BF16 where the CPU has them — results and everything else in float32). */
+export type MatmulPrecision = 'fp32' | 'bf16';
+let precision: MatmulPrecision = process.env.UNIFIED_AD_MATMUL === 'bf16' ? 'bf16' : 'fp32';
+/** Sets the linear layers' matmul precision (process-wide; returns the previous one). */
+export function setMatmulPrecision(p: MatmulPrecision): MatmulPrecision {
+  const old = precision;
+  precision = p;
+  return old;
+}
+export const matmulPrecision = (): MatmulPrecision => precision;
+
+const toBf16 = (x: Tensor) => castNative(x, tfTypes().TF_FLOAT, TF_BFLOAT16);
+const fromBf16 = (x: Tensor) => castNative(x, TF_BFLOAT16, tfTypes().TF_FLOAT);
+/** op(a)·op(b) in bfloat16 of two bfloat16 handles, as float32. */
+function matMulBf16(a: Tensor, b: Tensor, ta: boolean, tb: boolean): Tensor {
+  const y = runNative('MatMul', [boolAttr('transpose_a', ta), boolAttr('transpose_b', tb), typeAttr('T', TF_BFLOAT16)], [a, b]);
+  const out = fromBf16(y);
+  y.dispose();
+  return out;
+}
+
 const linearFns = new Map<string, Custom>();
-function linearFn(hasBias: boolean, relu: boolean): Custom {
-  const key = `${hasBias}|${relu}`;
+function linearFn(hasBias: boolean, relu: boolean, bf16: boolean): Custom {
+  const key = `${hasBias}|${relu}|${bf16}`;
   let f = linearFns.get(key);
   if (f) return f;
   f = custom(([x, w, b], save) => {
-    let y = matMul2d(x!, w!, false, false);
+    // bf16: x and W are rounded once; the backward pass reuses the rounded copies (and the rounded dy)
+    const xs = bf16 ? toBf16(x!) : x!, ws = bf16 ? toBf16(w!) : w!;
+    let y = bf16 ? matMulBf16(xs, ws, false, false) : matMul2d(xs, ws, false, false);
     if (hasBias) y = runNative('BiasAdd', [T(), NHWC()], [y, b!]);
     if (relu) y = runNative('Relu', [T()], [y]);
-    save(relu ? [x!, w!, y] : [x!, w!]);
+    save(relu ? [xs, ws, y] : [xs, ws]);
     return {
       value: y,
-      gradFunc: (dy, [xs, ws, ys]) => {
+      gradFunc: (dy, [xsv, wsv, ys]) => {
         const g = relu ? runNative('ReluGrad', [T()], [dy, ys!]) : dy;
-        const grads = [matMul2d(g, ws!, false, true), matMul2d(xs!, g, true, false)];
+        let grads: Tensor[];
+        if (bf16) {
+          const gb = toBf16(g);
+          grads = [matMulBf16(gb, wsv!, false, true), matMulBf16(xsv!, gb, true, false)];
+          gb.dispose();
+        } else grads = [matMul2d(g, wsv!, false, true), matMul2d(xsv!, g, true, false)];
         if (hasBias) grads.push(runNative('BiasAddGrad', [T(), NHWC()], [g]));
         return grads;
       },
@@ -54,7 +83,7 @@ function linearFn(hasBias: boolean, relu: boolean): Custom {
 /** y = x W (+ b) (then ReLU) for x [N, in], W [in, out], b [out]. */
 export function linear(x: Tensor2D, w: Tensor, b: Tensor | null, activation: 'linear' | 'relu' = 'linear'): Tensor2D {
   if (!nativeKernels()) return tf.fused.matMul({ a: x, b: w as Tensor2D, bias: b ?? undefined, activation }) as Tensor2D;
-  const f = linearFn(b !== null, activation === 'relu');
+  const f = linearFn(b !== null, activation === 'relu', precision === 'bf16');
   return (b ? f(x, w, b) : f(x, w)) as unknown as Tensor2D;
 }
 
