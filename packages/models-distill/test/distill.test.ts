@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import type { Tensor, Tensor2D, Tensor3D, Tensor4D } from '@tensorflow/tfjs-node';
 import { tf, Rng, UserError, type Batch, type FitData, type Method } from '@unified-ad/core';
 import {
-  Mkd, MkdConfigSchema, mkdLossPerImage, gradToGray, UninformedStudents, UsConfigSchema, errorAndVariance,
+  Mkd, MkdConfigSchema, mkdLossPerImage, gradToGray, UninformedStudents, UsConfigSchema, errorAndVariance, scoreStatistics,
   PatchSvdd, PsvddConfigSchema, positionPair, svddPair, POS_TO_DIFF, cropPatches, encode64PerPatch, distributeScores, channelGroups,
 } from '../src';
 import { auroc, ctxOf, fitData, sample, syntheticImages } from './helpers';
@@ -92,6 +92,25 @@ describe('us', () => {
     const mean = arr(map).reduce((s, x) => s + x, 0) / map.size;
     expect(Math.abs(mean)).toBeLessThan(1e-3); // standardised on these very images: each term has mean 0
     tf.dispose([map, manual]); m.dispose(); features!.dispose();
+  });
+
+  it('score statistics from sums: per-cell std floored at a fraction of the scale-wide std (hand-computed)', () => {
+    // one scale, two cells, 4 images: cell 0 constant (e = 5, v = 1), cell 1 e ∈ {0, 2, 4, 6}, v ∈ {1, 1, 3, 3}
+    const e = [[5, 5, 5, 5], [0, 2, 4, 6]], v = [[1, 1, 1, 1], [1, 1, 3, 3]];
+    const sums = new Float64Array(8);
+    for (let p = 0; p < 2; p++) {
+      sums[p * 4] = e[p].reduce((a, x) => a + x, 0); sums[p * 4 + 1] = e[p].reduce((a, x) => a + x * x, 0);
+      sums[p * 4 + 2] = v[p].reduce((a, x) => a + x, 0); sums[p * 4 + 3] = v[p].reduce((a, x) => a + x * x, 0);
+    }
+    const pstd = (xs: number[]) => { const m = xs.reduce((a, x) => a + x, 0) / xs.length; return Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / xs.length); };
+    const ge = pstd([...e[0], ...e[1]]), gv = pstd([...v[0], ...v[1]]); // all 8 values pooled
+    const st = scoreStatistics(sums, 1, 2, 4, 0.1);
+    [5, 0.1 * ge, 1, 0.1 * gv, 3, pstd(e[1]), 2, pstd(v[1])].forEach((want, i) => expect(st[i]).toBeCloseTo(want, 10));
+    // no floor: a constant cell keeps (almost) zero
+    expect(scoreStatistics(sums, 1, 2, 4, 0)[1]).toBe(1e-12);
+    // global (P = 1): the plain moments, never floored by the fraction
+    const g = scoreStatistics(new Float64Array([sums[0] + sums[4], sums[1] + sums[5], sums[2] + sums[6], sums[3] + sums[7]]), 1, 1, 8, 0.5);
+    [4, ge, 1.5, gv].forEach((want, i) => expect(g[i]).toBeCloseTo(want, 10));
   });
 
   it("standardize 'position': per-cell statistics; every cell's training map averages to ~0, the state round-trips", async () => {

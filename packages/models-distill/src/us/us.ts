@@ -38,6 +38,11 @@ export const UsConfigSchema = z
      * regresses badly (the zero-padded border of small student inputs) do not dominate the map
      */
     standardize: z.enum(['global', 'position']).default('global'),
+    /**
+     * 'position': a cell's standard deviation is at least this fraction of its scale's global one (cells that are
+     * constant on every training image, e.g. the black background of a bottle's corners, would otherwise divide by ~0)
+     */
+    minStdFraction: z.number().min(0).max(1).default(0.1),
   })
   .strict();
 export type UsConfig = z.infer<typeof UsConfigSchema>;
@@ -62,6 +67,30 @@ export function errorAndVariance(preds: Tensor4D[], target: Tensor4D): { error: 
     const variance = tf.sub(tf.mean(tf.sum(tf.square(s), -1), 0), tf.sum(tf.square(mu), -1)) as Tensor3D;
     return { error, variance };
   });
+}
+
+/**
+ * Means and standard deviations of error and variance from their sums: `sums[(g·P + p)·4 + k]` holds Σe, Σe², Σv,
+ * Σv² of scale g, cell p (P = 1: global) over `count` values per cell. With P > 1 each cell's standard deviation is
+ * floored at `minStdFraction` × the scale's global one (all cells pooled). Returns [me, σe, mv, σv] per (g, p).
+ */
+export function scoreStatistics(sums: Float64Array, G: number, P: number, count: number, minStdFraction: number): number[] {
+  const moments = (s0: number, s1: number, s2: number, s3: number, n: number) => {
+    const me = s0 / n, mv = s2 / n;
+    return [me, Math.sqrt(Math.max(s1 / n - me * me, 0)), mv, Math.sqrt(Math.max(s3 / n - mv * mv, 0))];
+  };
+  const stats: number[] = [];
+  for (let g = 0; g < G; g++) {
+    const tot = [0, 1, 2, 3].map((k) => { let t = 0; for (let p = 0; p < P; p++) t += sums[(g * P + p) * 4 + k]; return t; });
+    const [, geStd, , gvStd] = moments(tot[0], tot[1], tot[2], tot[3], count * P);
+    const fe = P > 1 ? minStdFraction * geStd : 0, fv = P > 1 ? minStdFraction * gvStd : 0;
+    for (let p = 0; p < P; p++) {
+      const j = (g * P + p) * 4;
+      const [me, se, mv, sv] = moments(sums[j], sums[j + 1], sums[j + 2], sums[j + 3], count);
+      stats.push(me, Math.max(se, fe, 1e-12), mv, Math.max(sv, fv, 1e-12));
+    }
+  }
+  return stats;
 }
 
 export class UninformedStudents implements Method {
@@ -174,12 +203,7 @@ export class UninformedStudents implements Method {
       for (let j = 0; j < G * P * 4; j++) sums[j] += v[j];
       count += idx.length * (perCell ? 1 : this.grid * this.grid);
     }
-    const stats: number[] = [];
-    for (let j = 0; j < G * P; j++) {
-      const me = sums[j * 4] / count, mv = sums[j * 4 + 2] / count;
-      const se = Math.sqrt(Math.max(sums[j * 4 + 1] / count - me * me, 0)), sv = Math.sqrt(Math.max(sums[j * 4 + 3] / count - mv * mv, 0));
-      stats.push(me, Math.max(se, 1e-12), mv, Math.max(sv, 1e-12));
-    }
+    const stats = scoreStatistics(sums, G, P, count, perCell ? this.config.minStdFraction : 0);
     tf.tidy(() => this.scoreStats.assign(perCell ? tf.tensor4d(stats, [G, this.grid, this.grid, 4]) : tf.tensor2d(stats, [G, 4])));
   }
 
