@@ -3,7 +3,7 @@
 // batch of 8, which dominated a UniAD training step. Same seed → same numbers; falls back to tfjs on other backends.
 import type { Tensor } from '@tensorflow/tfjs-node';
 import { tf } from './engine';
-import { TF_UINT8, boolAttr, isNativeEngine, nativeKernels, runNative, tfTypes, typeAttr } from './native-op';
+import { TF_UINT8, castNative, isNativeEngine, nativeKernels, runNative, tfTypes, typeAttr } from './native-op';
 
 function native(op: 'StatelessRandomUniform' | 'StatelessRandomNormal' | 'StatelessRandomUniformFullInt', shape: number[], seed: number): Tensor {
   const b = tfTypes();
@@ -40,7 +40,7 @@ export function keepMask(shape: number[], rate: number, seed: number): Tensor {
   const t = Math.round(rate * 256);
   let thr = byteThresholds.get(t);
   if (!thr) {
-    thr = tf.keep(runNative('Cast', [typeAttr('SrcT', tfTypes().TF_INT32), typeAttr('DstT', TF_UINT8), boolAttr('Truncate', false)], [tf.scalar(t, 'int32')]));
+    thr = tf.keep(castNative(tf.scalar(t, 'int32'), tfTypes().TF_INT32, TF_UINT8));
     byteThresholds.set(t, thr);
   }
   const threshold = thr;

@@ -71,8 +71,9 @@ export function errorAndVariance(preds: Tensor4D[], target: Tensor4D): { error: 
 
 /**
  * Means and standard deviations of error and variance from their sums: `sums[(g·P + p)·4 + k]` holds Σe, Σe², Σv,
- * Σv² of scale g, cell p (P = 1: global) over `count` values per cell. With P > 1 each cell's standard deviation is
- * floored at `minStdFraction` × the scale's global one (all cells pooled). Returns [me, σe, mv, σv] per (g, p).
+ * Σv² of scale g, cell p (P = 1: global) over `count` values per cell. Each cell's standard deviation is floored at
+ * `minStdFraction` (≤ 1) × the scale's global one (all cells pooled), which cannot bind when P = 1. Returns
+ * [me, σe, mv, σv] per (g, p).
  */
 export function scoreStatistics(sums: Float64Array, G: number, P: number, count: number, minStdFraction: number): number[] {
   const moments = (s0: number, s1: number, s2: number, s3: number, n: number) => {
@@ -83,7 +84,7 @@ export function scoreStatistics(sums: Float64Array, G: number, P: number, count:
   for (let g = 0; g < G; g++) {
     const tot = [0, 1, 2, 3].map((k) => { let t = 0; for (let p = 0; p < P; p++) t += sums[(g * P + p) * 4 + k]; return t; });
     const [, geStd, , gvStd] = moments(tot[0], tot[1], tot[2], tot[3], count * P);
-    const fe = P > 1 ? minStdFraction * geStd : 0, fv = P > 1 ? minStdFraction * gvStd : 0;
+    const fe = minStdFraction * geStd, fv = minStdFraction * gvStd;
     for (let p = 0; p < P; p++) {
       const j = (g * P + p) * 4;
       const [me, se, mv, sv] = moments(sums[j], sums[j + 1], sums[j + 2], sums[j + 3], count);
@@ -203,7 +204,7 @@ export class UninformedStudents implements Method {
       for (let j = 0; j < G * P * 4; j++) sums[j] += v[j];
       count += idx.length * (perCell ? 1 : this.grid * this.grid);
     }
-    const stats = scoreStatistics(sums, G, P, count, perCell ? this.config.minStdFraction : 0);
+    const stats = scoreStatistics(sums, G, P, count, this.config.minStdFraction);
     tf.tidy(() => this.scoreStats.assign(perCell ? tf.tensor4d(stats, [G, this.grid, this.grid, 4]) : tf.tensor2d(stats, [G, 4])));
   }
 
