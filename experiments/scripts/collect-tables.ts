@@ -9,14 +9,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UserError, writeFileAtomic } from '@unified-ad/core';
 import { buildResultTable, posterTableFor, tableToCsv, tableToMarkdown, type MetricName } from '@unified-ad/eval';
+import { cellDirs } from './cells';
 
 interface CellRun { method: string; setting: 'unified' | 'separate'; seed: number; per_class: Record<string, Record<string, number>>; parameters_total: number; seconds: number }
 
-function cellDirs(dir: string): string[] {
-  if (fs.existsSync(path.join(dir, 'config.yaml'))) return [dir];
-  const cells = path.join(dir, 'cells');
-  return fs.existsSync(cells) ? fs.readdirSync(cells).sort().map((c) => path.join(cells, c)) : [];
-}
 
 /** Our column → the poster's method of the same name (case-insensitive), for the poster table of `metric`. */
 function posterCompare(columns: string[], metric: MetricName): Record<string, string> {

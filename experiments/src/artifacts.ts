@@ -7,7 +7,8 @@ import type { RunConfig, RunResult } from '@unified-ad/engine';
 import type { PictureSample } from './run-folder';
 import { writeTable, type Table } from './tables';
 
-const LABELS: Record<string, string> = { i_auroc: 'I-AUROC', i_ap: 'I-AP', i_f1max: 'I-F1max', p_auroc: 'P-AUROC', p_ap: 'P-AP', p_f1max: 'P-F1max', aupro: 'AUPRO', mad: 'mAD' };
+/** A metric's column label in the tables. */
+export const METRIC_LABELS: Record<string, string> = { i_auroc: 'I-AUROC', i_ap: 'I-AP', i_f1max: 'I-F1max', p_auroc: 'P-AUROC', p_ap: 'P-AP', p_f1max: 'P-F1max', aupro: 'AUPRO', mad: 'mAD' };
 
 /** Every metric per class and the mean over classes, in %. */
 export function metricsTable(result: Pick<RunResult, 'per_class' | 'mean'>, title: string): Table {
@@ -17,7 +18,7 @@ export function metricsTable(result: Pick<RunResult, 'per_class' | 'mean'>, titl
   const row = (name: string, m: Record<string, number>) => [name, ...metrics.map((k) => pct(m[k]))];
   return {
     title,
-    header: ['class', ...metrics.map((k) => LABELS[k] ?? k)],
+    header: ['class', ...metrics.map((k) => METRIC_LABELS[k] ?? k)],
     rows: [...classes.map((c) => row(c, result.per_class[c] as Record<string, number>)), row('mean', result.mean as Record<string, number>)],
   };
 }
