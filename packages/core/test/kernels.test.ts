@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Tensor, Tensor2D } from '@tensorflow/tfjs-node';
-import { Rng, tf, nn, keepMask, effectiveDropoutRate, engineInfo } from '../src';
+import { Rng, tf, nn, keepMask, effectiveDropoutRate, engineInfo, UserError } from '../src';
+import { envPrecision } from '../src/nn/kernels';
 
 const native = engineInfo.backend === 'tensorflow';
 const generic = <T>(f: () => T): T => {
@@ -61,6 +62,22 @@ describe('fused native kernels agree with the generic tfjs composition', () => {
       expect(maxAbsDiff(low.grads[1]!, ref.grads[1]!)).toBeGreaterThan(1e-4);
     } finally {
       nn.setMatmulPrecision(before);
+    }
+  });
+
+  it('UNIFIED_AD_MATMUL: unset / fp32 / bf16 accepted, anything else a one-line error naming the variable', () => {
+    const old = process.env.UNIFIED_AD_MATMUL;
+    try {
+      delete process.env.UNIFIED_AD_MATMUL;
+      expect(envPrecision()).toBe('fp32');
+      process.env.UNIFIED_AD_MATMUL = 'bf16';
+      expect(envPrecision()).toBe('bf16');
+      process.env.UNIFIED_AD_MATMUL = 'bf32';
+      expect(() => envPrecision()).toThrow(UserError);
+      expect(() => envPrecision()).toThrow("UNIFIED_AD_MATMUL must be fp32 or bf16, got 'bf32'");
+    } finally {
+      if (old === undefined) delete process.env.UNIFIED_AD_MATMUL;
+      else process.env.UNIFIED_AD_MATMUL = old;
     }
   });
 

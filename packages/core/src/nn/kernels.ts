@@ -6,6 +6,7 @@
 // gradient. Set UNIFIED_AD_GENERIC_OPS=1 to force the generic path (to compare or to debug).
 import type { Tensor, Tensor2D } from '@tensorflow/tfjs-node';
 import { tf } from '../engine';
+import { UserError } from '../errors';
 import { TF_BFLOAT16, boolAttr, castNative, nativeKernels, runNative, stringAttr, tfTypes, typeAttr } from '../native-op';
 
 const T = () => typeAttr('T', tfTypes().TF_FLOAT);
@@ -30,14 +31,21 @@ function custom(forward: (inputs: Tensor[], save: (t: Tensor[]) => void) => { va
 /** Precision of the linear layers' matrix products: 'fp32', or 'bf16' (inputs rounded to bfloat16, products on
  * oneDNN's bf16 kernels — AMX / AVX512-BF16 where the CPU has them — results and everything else in float32). */
 export type MatmulPrecision = 'fp32' | 'bf16';
-let precision: MatmulPrecision = process.env.UNIFIED_AD_MATMUL === 'bf16' ? 'bf16' : 'fp32';
+/** null until first asked: then UNIFIED_AD_MATMUL (unset = fp32), so a bad value fails with a one-line error, not at import */
+let precision: MatmulPrecision | null = null;
+export function envPrecision(): MatmulPrecision {
+  const v = process.env.UNIFIED_AD_MATMUL;
+  if (v === undefined || v === '' || v === 'fp32' || v === 'bf16') return v === 'bf16' ? 'bf16' : 'fp32';
+  throw new UserError(`UNIFIED_AD_MATMUL must be fp32 or bf16, got '${v}'`);
+}
+/** The linear layers' matmul precision (process-wide). */
+export const matmulPrecision = (): MatmulPrecision => (precision ??= envPrecision());
 /** Sets the linear layers' matmul precision (process-wide; returns the previous one). */
 export function setMatmulPrecision(p: MatmulPrecision): MatmulPrecision {
-  const old = precision;
+  const old = matmulPrecision();
   precision = p;
   return old;
 }
-export const matmulPrecision = (): MatmulPrecision => precision;
 
 const toBf16 = (x: Tensor) => castNative(x, tfTypes().TF_FLOAT, TF_BFLOAT16);
 const fromBf16 = (x: Tensor) => castNative(x, TF_BFLOAT16, tfTypes().TF_FLOAT);
@@ -83,7 +91,7 @@ function linearFn(hasBias: boolean, relu: boolean, bf16: boolean): Custom {
 /** y = x W (+ b) (then ReLU) for x [N, in], W [in, out], b [out]. */
 export function linear(x: Tensor2D, w: Tensor, b: Tensor | null, activation: 'linear' | 'relu' = 'linear'): Tensor2D {
   if (!nativeKernels()) return tf.fused.matMul({ a: x, b: w as Tensor2D, bias: b ?? undefined, activation }) as Tensor2D;
-  const f = linearFn(b !== null, activation === 'relu', precision === 'bf16');
+  const f = linearFn(b !== null, activation === 'relu', matmulPrecision() === 'bf16');
   return (b ? f(x, w, b) : f(x, w)) as unknown as Tensor2D;
 }
 
