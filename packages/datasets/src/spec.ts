@@ -8,7 +8,7 @@ import { loadMagneticTile } from './magnetic-tile';
 import { loadManifest } from './manifest';
 import { loadMvtec } from './mvtec';
 import { loadSemantic } from './semantic';
-import { ensureSynthetic, resolveSyntheticOptions, SYNTHETIC_CLASS_NAMES } from './synthetic/generate';
+import { ensureSynthetic, MAX_SHIFT, resolveSyntheticOptions, SYNTHETIC_CLASS_NAMES } from './synthetic/generate';
 import { ANY_ORIENTATION } from './synthetic/classes';
 
 const loadOpts = {
@@ -58,6 +58,8 @@ export const SyntheticSpecSchema = z
     seed: z.number().int().min(0).optional(),
     /** objects (disk, screw): largest rotation in degrees (default 180: any orientation) */
     maxRotation: z.number().min(0).max(ANY_ORIENTATION).optional(),
+    /** objects: largest centre offset, a fraction of the image side (default: the class's own, 0.04 / 0.06) */
+    maxShift: z.number().min(0).max(MAX_SHIFT).optional(),
   })
   .strict();
 
@@ -108,7 +110,7 @@ export function parseDatasetSpec(spec: unknown): DatasetSpec {
 
 function synthDefaultRoot(spec: z.infer<typeof SyntheticSpecSchema>): string {
   const o = resolveSyntheticOptions(spec);
-  const tag = `${o.classes.join('-')}_n${o.trainPerClass}-${o.testGoodPerClass}-${o.testDefectPerClass}_s${o.size}_seed${o.seed}${o.maxRotation === ANY_ORIENTATION ? '' : `_rot${o.maxRotation}`}`;
+  const tag = `${o.classes.join('-')}_n${o.trainPerClass}-${o.testGoodPerClass}-${o.testDefectPerClass}_s${o.size}_seed${o.seed}${o.maxRotation === ANY_ORIENTATION ? '' : `_rot${o.maxRotation}`}${o.maxShift === null ? '' : `_shift${o.maxShift}`}`;
   return cacheDir('synthetic', tag);
 }
 

@@ -78,6 +78,41 @@ describe('generateSynthetic', () => {
     await expectUserError(() => ensureSynthetic(d, { ...small, maxRotation: 200 }), 'synthetic: maxRotation must be a number of degrees in [0, 180], got 200');
   });
 
+  it('maxShift: object centres stay within ±maxShift·size of the image centre; null (default) and textures are unchanged', async () => {
+    // centroid of the screw's dark pixels (on its pale table), in pixels from the image centre
+    const centre = (img: Uint8Array, size: number) => {
+      let n = 0, sx = 0, sy = 0;
+      for (let i = 0; i < size * size; i++) {
+        if ((img[3 * i] + img[3 * i + 1] + img[3 * i + 2]) / 3 > 150) continue;
+        n++; sx += i % size; sy += Math.floor(i / size);
+      }
+      return [sx / n, sy / n];
+    };
+    const size = 128, keys = Array.from({ length: 16 }, (_, k) => `train/good/${k}`);
+    // rotation fixed (0°); an image with another maxShift draws the same numbers (pose, lighting, noise), so it is the
+    // centred one (maxShift 0) translated: the centroids differ by the centre's offset
+    const at = (shift: number | null) => keys.map((k) => centre(renderSynthetic('screw', size, 5, k, null, 0, shift).image, size));
+    const base = at(0);
+    const offsets = (shift: number | null) => at(shift).map((p, i) => [p[0] - base[i][0], p[1] - base[i][1]]);
+    const largest = (o: number[][]) => Math.max(...o.flat().map(Math.abs));
+    expect(largest(offsets(0.01))).toBeLessThanOrEqual(0.01 * size + 0.5);
+    expect(largest(offsets(0.01))).toBeGreaterThan(0.005 * size);
+    expect(largest(offsets(null))).toBeGreaterThan(0.04 * size); // the class's own ±0.06
+    expect(largest(offsets(null))).toBeLessThanOrEqual(0.06 * size + 0.5);
+    // null is the default exactly; textures ignore the option; objects change
+    expect(Buffer.from(renderSynthetic('disk', 64, 5, 'train/good/0', null, 180, null).image).equals(Buffer.from(renderSynthetic('disk', 64, 5, 'train/good/0').image))).toBe(true);
+    for (const c of ['fabric', 'wood'])
+      expect(Buffer.from(renderSynthetic(c, 64, 5, 'train/good/0', null, 180, 0.01).image).equals(Buffer.from(renderSynthetic(c, 64, 5, 'train/good/0').image))).toBe(true);
+    expect(Buffer.from(renderSynthetic('disk', 64, 5, 'train/good/0', null, 180, 0.01).image).equals(Buffer.from(renderSynthetic('disk', 64, 5, 'train/good/0').image))).toBe(false);
+    // another maxShift is another set; a bad value is one line naming it
+    const d = path.join(root, 'shift');
+    await ensureSynthetic(d, { ...small, classes: ['disk'] });
+    expect((await ensureSynthetic(d, { ...small, classes: ['disk'], maxShift: 0.02 })).generated).toBe(true);
+    expect((await ensureSynthetic(d, { ...small, classes: ['disk'], maxShift: 0.02 })).generated).toBe(false);
+    await expectUserError(() => ensureSynthetic(d, { ...small, maxShift: 0.3 }), 'synthetic: maxShift must be a fraction of the image side in [0, 0.1], got 0.3');
+    await expectUserError(() => loadDataset({ type: 'synthetic', root: d, maxShift: -1 }), 'dataset spec: maxShift: ');
+  });
+
   it('an image depends only on (seed, class, split, defect, index), not on the other classes', () => {
     const r1 = renderSynthetic('disk', 64, 3, 'test/scratch/0', 'scratch');
     const r2 = renderSynthetic('disk', 64, 3, 'test/scratch/0', 'scratch');

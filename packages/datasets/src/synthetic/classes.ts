@@ -30,6 +30,11 @@ export const ANY_ORIENTATION = 180;
 export interface PoseOptions {
   /** objects: largest rotation in degrees around the reference pose (180: any orientation) */
   maxRotation: number;
+  /**
+   * objects: largest offset of the object's centre from the image centre along x and along y, as a fraction of the
+   * image side (default: the class's own, disk 0.04, screw 0.06)
+   */
+  maxShift?: number;
 }
 
 export interface SyntheticClass {
@@ -47,6 +52,15 @@ function objectRotation(rng: Rng, reference: number, pose?: PoseOptions): number
   const max = pose?.maxRotation ?? ANY_ORIENTATION;
   if (max >= ANY_ORIENTATION) return rng.uniform(0, TAU);
   return reference + rng.uniform(-max, max) * (Math.PI / 180);
+}
+
+/**
+ * An object's centre in pixels along one axis: one draw from the rng either way, so that the default (the class's own
+ * `range`) gives exactly the images of the generator before `maxShift` existed.
+ */
+function objectCentre(rng: Rng, size: number, range: number, pose?: PoseOptions): number {
+  const m = pose?.maxShift ?? range;
+  return size * (0.5 + rng.uniform(-m, m));
 }
 
 const TAU = 2 * Math.PI;
@@ -246,7 +260,7 @@ export const disk: SyntheticClass = {
   defects: ['scratch', 'missing_piece', 'stain'],
   render(size, rng, pose) {
     const noise = new ValueNoise(rng);
-    const cx = size * (0.5 + rng.uniform(-0.04, 0.04)), cy = size * (0.5 + rng.uniform(-0.04, 0.04));
+    const cx = objectCentre(rng, size, 0.04, pose), cy = objectCentre(rng, size, 0.04, pose);
     const R = size * 0.34 * rng.uniform(0.97, 1.03);
     const rot = objectRotation(rng, 0, pose);
     const lightDir = -0.75 * Math.PI + rng.uniform(-0.5, 0.5);
@@ -347,7 +361,7 @@ export const screw: SyntheticClass = {
   defects: ['missing_tip', 'scratch', 'thread_damage'],
   render(size, rng, pose) {
     const noise = new ValueNoise(rng);
-    const cx = size * (0.5 + rng.uniform(-0.06, 0.06)), cy = size * (0.5 + rng.uniform(-0.06, 0.06));
+    const cx = objectCentre(rng, size, 0.06, pose), cy = objectCentre(rng, size, 0.06, pose);
     const rot = objectRotation(rng, -Math.PI / 4, pose); // reference: head at the lower left, tip to the upper right
     const gain = rng.uniform(0.9, 1.1);
     const bgL = lighting(rng, noise, 0.12, size);
