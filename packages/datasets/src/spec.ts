@@ -59,7 +59,7 @@ export const SyntheticSpecSchema = z
     /** objects (disk, screw): largest rotation in degrees (default 180: any orientation) */
     maxRotation: z.number().min(0).max(ANY_ORIENTATION).optional(),
     /** objects: largest centre offset, a fraction of the image side (default: the class's own, 0.04 / 0.06) */
-    maxShift: z.number().min(0).max(MAX_SHIFT).optional(),
+    maxShift: z.number().min(0).max(MAX_SHIFT).nullable().optional(),
   })
   .strict();
 
