@@ -98,10 +98,11 @@ export function buildProgram(): Command {
     .command('eval')
     .description("re-evaluate a trained run from its last (or best) checkpoint on the run's test set")
     .argument('<run-dir>', 'a run folder written by uniad train')
+    .argument('[overrides...]', "eval.key=value settings instead of the run's, e.g. 'eval.imageScore={kind: max}' eval.blurSigma=4 (result in its own eval-<checkpoint>-<tag>.json)")
     .addOption(new Option('--checkpoint <which>', "last: the final model (the one results.json reports); best: the epoch with the best train.bestKey").choices(['best', 'last']).default('last'))
     .option('--metrics <list>', 'comma-separated metrics (i_auroc,i_ap,i_f1max,p_auroc,p_ap,p_f1max,aupro,mad); default: the run\'s', list)
-    .action(async (runDir: string, o: { checkpoint: 'best' | 'last'; metrics?: string[] }) => {
-      const r = await evaluateRun(path.resolve(runDir), { checkpoint: o.checkpoint, metrics: o.metrics, log: err });
+    .action(async (runDir: string, overrides: string[], o: { checkpoint: 'best' | 'last'; metrics?: string[] }) => {
+      const r = await evaluateRun(path.resolve(runDir), { checkpoint: o.checkpoint, metrics: o.metrics, overrides, log: err });
       out(tableToText(metricsTable(r, `Re-evaluation (${o.checkpoint} checkpoint)`)));
       out(`written: ${r.file}`);
     });

@@ -133,5 +133,26 @@ describe('a run folder', () => {
     const ev = await evaluateRun(dir, { checkpoint: 'last', log: () => {} });
     expect(ev.per_class).toEqual(res.per_class);
     expect(tf.memory().numTensors).toBe(before);
+
+    // eval.* overrides: another file named by the settings, the run's own result untouched; pixel metrics follow the
+    // blur, image metrics the score rule; anything but eval.* or a bad value is one line naming it
+    const plain = fs.readFileSync(path.join(dir, 'eval-last.json'), 'utf8');
+    const blurred = await evaluateRun(dir, { checkpoint: 'last', overrides: ['eval.blurSigma=4'], log: () => {} });
+    expect(path.basename(blurred.file)).toMatch(/^eval-last-[0-9a-f]{8}\.json$/);
+    expect(fs.readFileSync(path.join(dir, 'eval-last.json'), 'utf8')).toBe(plain);
+    const saved = JSON.parse(fs.readFileSync(blurred.file, 'utf8'));
+    expect(saved.overrides).toEqual(['eval.blurSigma=4']);
+    expect(saved.eval.blurSigma).toBe(4);
+    expect(blurred.per_class.disk!.p_auroc).not.toBe(res.per_class.disk!.p_auroc);
+    const again = await evaluateRun(dir, { checkpoint: 'last', overrides: ['eval.blurSigma=4'], log: () => {} });
+    expect(again.file).toBe(blurred.file);
+    expect(again.per_class).toEqual(blurred.per_class);
+    const mean = await evaluateRun(dir, { checkpoint: 'last', overrides: ['eval.imageScore={kind: mean}'], log: () => {} });
+    expect(mean.file).not.toBe(blurred.file);
+    expect(mean.per_class.disk!.p_auroc).toBe(res.per_class.disk!.p_auroc);
+    const userError = (text: string) => ({ name: 'UserError', message: expect.stringContaining(text) });
+    await expect(evaluateRun(dir, { checkpoint: 'last', overrides: ['train.epochs=3'], log: () => {} })).rejects.toMatchObject(userError("uniad eval: only eval.* settings can be overridden (got 'train.epochs=3')"));
+    await expect(evaluateRun(dir, { checkpoint: 'last', overrides: ['eval.imageScore={kind: top}'], log: () => {} })).rejects.toMatchObject(userError('uniad eval: eval.imageScore'));
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -1,9 +1,11 @@
 // `uniad eval <run-dir>`: re-evaluates a finished run from its best (or last) checkpoint on the run's test set,
-// with the run's evaluation settings (or --metrics), and writes eval-<checkpoint>.json and tables/.
+// with the run's evaluation settings (or --metrics, or eval.* overrides), and writes eval-<checkpoint>[-<tag>].json
+// and tables/.
+import { createHash } from 'node:crypto';
 import * as path from 'node:path';
-import { writeFileAtomic } from '@unified-ad/core';
+import { applyOverrides, UserError, writeFileAtomic } from '@unified-ad/core';
 import type { MetricValues } from '@unified-ad/eval';
-import { disposeInputs, loadInputs, loadRunData, predictAll, resolveFeatureSpec, selectRows, TestSet, type RunResult } from '@unified-ad/engine';
+import { disposeInputs, EvalConfigSchema, loadInputs, loadRunData, predictAll, resolveFeatureSpec, selectRows, TestSet, type EvalConfig, type RunResult } from '@unified-ad/engine';
 import { restoreRun } from '@unified-ad/engine';
 import { writeRunTables } from '../artifacts';
 import { tensorFitData } from '@unified-ad/core';
@@ -11,14 +13,43 @@ import { tensorFitData } from '@unified-ad/core';
 export interface EvalCommandOptions {
   checkpoint: 'best' | 'last';
   metrics?: string[];
+  /** `eval.key=value` overrides (image-score rule, blur, resolution, ...); the result gets its own file */
+  overrides?: string[];
   log?: (l: string) => void;
+}
+
+/**
+ * The run's eval section with `eval.*` overrides applied and validated, and a tag naming the result files
+ * ('' without overrides; else 8 hex digits of the overridden section, so other settings never overwrite a result).
+ */
+export function overriddenEval(base: EvalConfig, overrides: string[] = []): { eval: EvalConfig; tag: string } {
+  if (overrides.length === 0) return { eval: base, tag: '' };
+  for (const o of overrides) {
+    const key = o.slice(0, Math.max(0, o.indexOf('='))).trim();
+    if (!key.startsWith('eval.')) throw new UserError(`uniad eval: only eval.* settings can be overridden (got '${o}')`);
+  }
+  const raw = applyOverrides({ eval: structuredClone(base) }, overrides).eval;
+  const r = EvalConfigSchema.safeParse(raw);
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    throw new UserError(`uniad eval: eval.${issue.path.join('.')}: ${issue.message}`);
+  }
+  return { eval: r.data, tag: '-' + createHash('sha256').update(JSON.stringify(r.data)).digest('hex').slice(0, 8) };
 }
 
 export async function evaluateRun(runDir: string, opts: EvalCommandOptions): Promise<{ per_class: Record<string, MetricValues>; mean: MetricValues; file: string }> {
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
   log(`evaluating ${runDir} (${opts.checkpoint} checkpoint)`);
   const run = await restoreRun(runDir, opts.checkpoint, log);
-  const { cfg } = run;
+  let overridden: ReturnType<typeof overriddenEval>;
+  try {
+    overridden = overriddenEval(run.cfg.eval, opts.overrides);
+  } catch (e) {
+    run.dispose();
+    throw e;
+  }
+  const cfg = { ...run.cfg, eval: overridden.eval };
+  const tag = overridden.tag;
   const metrics = (opts.metrics ?? cfg.eval.metrics) as never;
   try {
     const { dataset, testSamples } = await loadRunData(cfg);
@@ -46,9 +77,10 @@ export async function evaluateRun(runDir: string, opts: EvalCommandOptions): Pro
       const v = Object.values(per_class).map((m) => (m as Record<string, number>)[k]).filter((x) => Number.isFinite(x));
       mean[k] = v.length ? v.reduce((a, b) => a + b, 0) / v.length : NaN;
     }
-    const file = path.join(runDir, `eval-${opts.checkpoint}.json`);
-    writeFileAtomic(file, JSON.stringify({ checkpoint: opts.checkpoint, sources: run.groups.map((g) => ({ group: g.group, source: g.source })), per_class, mean, evaluated: new Date().toISOString() }, null, 2));
-    await writeRunTables(runDir, { per_class, mean } as unknown as RunResult, `metrics-${opts.checkpoint}`);
+    const file = path.join(runDir, `eval-${opts.checkpoint}${tag}.json`);
+    const settings = tag ? { overrides: opts.overrides, eval: cfg.eval } : {};
+    writeFileAtomic(file, JSON.stringify({ checkpoint: opts.checkpoint, ...settings, sources: run.groups.map((g) => ({ group: g.group, source: g.source })), per_class, mean, evaluated: new Date().toISOString() }, null, 2));
+    await writeRunTables(runDir, { per_class, mean } as unknown as RunResult, `metrics-${opts.checkpoint}${tag}`);
     return { per_class, mean: mean as MetricValues, file };
   } finally {
     run.dispose();
