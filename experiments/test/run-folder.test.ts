@@ -152,7 +152,8 @@ describe('a run folder', () => {
     expect(mean.per_class.disk!.p_auroc).toBe(res.per_class.disk!.p_auroc);
     const userError = (text: string) => ({ name: 'UserError', message: expect.stringContaining(text) });
     await expect(evaluateRun(dir, { checkpoint: 'last', overrides: ['train.epochs=3'], log: () => {} })).rejects.toMatchObject(userError("uniad eval: only eval.* settings can be overridden (got 'train.epochs=3')"));
-    await expect(evaluateRun(dir, { checkpoint: 'last', overrides: ['eval.imageScore={kind: top}'], log: () => {} })).rejects.toMatchObject(userError('uniad eval: eval.imageScore'));
+    await expect(evaluateRun(dir, { checkpoint: 'last', overrides: ['eval.imageScore={kind: top}'], log: () => {} })).rejects.toMatchObject(userError("uniad eval: key 'eval.imageScore.kind'"));
+    await expect(evaluateRun(dir, { checkpoint: 'last', overrides: ['eval.foo=1'], log: () => {} })).rejects.toMatchObject(userError("uniad eval: unknown key 'eval.foo'"));
     expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -3,9 +3,10 @@
 // and tables/.
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
-import { applyOverrides, UserError, writeFileAtomic } from '@unified-ad/core';
+import { z } from 'zod';
+import { applyOverrides, UserError, validateConfig, writeFileAtomic } from '@unified-ad/core';
 import type { MetricValues } from '@unified-ad/eval';
-import { disposeInputs, EvalConfigSchema, loadInputs, loadRunData, predictAll, resolveFeatureSpec, selectRows, TestSet, type EvalConfig, type RunResult } from '@unified-ad/engine';
+import { canonicalJson, disposeInputs, EvalConfigSchema, loadInputs, loadRunData, predictAll, resolveFeatureSpec, selectRows, TestSet, type EvalConfig, type RunResult } from '@unified-ad/engine';
 import { restoreRun } from '@unified-ad/engine';
 import { writeRunTables } from '../artifacts';
 import { tensorFitData } from '@unified-ad/core';
@@ -28,30 +29,19 @@ export function overriddenEval(base: EvalConfig, overrides: string[] = []): { ev
     const key = o.slice(0, Math.max(0, o.indexOf('='))).trim();
     if (!key.startsWith('eval.')) throw new UserError(`uniad eval: only eval.* settings can be overridden (got '${o}')`);
   }
-  const raw = applyOverrides({ eval: structuredClone(base) }, overrides).eval;
-  const r = EvalConfigSchema.safeParse(raw);
-  if (!r.success) {
-    const issue = r.error.issues[0]!;
-    throw new UserError(`uniad eval: eval.${issue.path.join('.')}: ${issue.message}`);
-  }
-  return { eval: r.data, tag: '-' + createHash('sha256').update(JSON.stringify(r.data)).digest('hex').slice(0, 8) };
+  const raw = applyOverrides({ eval: structuredClone(base) }, overrides);
+  const ev = validateConfig(z.object({ eval: EvalConfigSchema }).strict(), raw, 'uniad eval').eval;
+  return { eval: ev, tag: '-' + createHash('sha256').update(canonicalJson(ev)).digest('hex').slice(0, 8) };
 }
 
 export async function evaluateRun(runDir: string, opts: EvalCommandOptions): Promise<{ per_class: Record<string, MetricValues>; mean: MetricValues; file: string }> {
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
   log(`evaluating ${runDir} (${opts.checkpoint} checkpoint)`);
   const run = await restoreRun(runDir, opts.checkpoint, log);
-  let overridden: ReturnType<typeof overriddenEval>;
   try {
-    overridden = overriddenEval(run.cfg.eval, opts.overrides);
-  } catch (e) {
-    run.dispose();
-    throw e;
-  }
-  const cfg = { ...run.cfg, eval: overridden.eval };
-  const tag = overridden.tag;
-  const metrics = (opts.metrics ?? cfg.eval.metrics) as never;
-  try {
+    const { eval: evalCfg, tag } = overriddenEval(run.cfg.eval, opts.overrides);
+    const cfg = { ...run.cfg, eval: evalCfg };
+    const metrics = (opts.metrics ?? cfg.eval.metrics) as never;
     const { dataset, testSamples } = await loadRunData(cfg);
     const spec = await resolveFeatureSpec(cfg);
     const inputs = await loadInputs(cfg, dataset, testSamples, spec);

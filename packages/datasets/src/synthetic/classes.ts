@@ -32,9 +32,9 @@ export interface PoseOptions {
   maxRotation: number;
   /**
    * objects: largest offset of the object's centre from the image centre along x and along y, as a fraction of the
-   * image side (default: the class's own, disk 0.04, screw 0.06)
+   * image side (default or null: the class's own, disk 0.04, screw 0.06)
    */
-  maxShift?: number;
+  maxShift?: number | null;
 }
 
 export interface SyntheticClass {

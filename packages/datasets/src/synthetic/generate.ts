@@ -120,7 +120,7 @@ export function renderSynthetic(className: string, size: number, seed: number, k
   if (!cls) throw new UserError(`synthetic: unknown class '${className}' (known: ${SYNTHETIC_CLASS_NAMES.join(', ')})`);
   if (defect !== null && !cls.defects.includes(defect)) throw new UserError(`synthetic: class '${className}' has no defect type '${defect}'`);
   const rng = new Rng(mixSeed(seed, hashString(className), hashString(key)));
-  const scene = cls.render(size, rng, maxShift === null ? { maxRotation } : { maxRotation, maxShift });
+  const scene = cls.render(size, rng, { maxRotation, maxShift });
   const noiseSeed = rng.nextUint32();
   const defectRng = rng.fork();
   const clean = scene.rgb.slice();
