@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { installFastKernels } from './fast-kernels';
 
 export type Tf = typeof import('@tensorflow/tfjs-node');
 
@@ -189,6 +190,8 @@ const loaded = load();
 /** The tfjs namespace backed by the best available engine. */
 export const tf: Tf = loaded.tf;
 export const engineInfo: EngineInfo = loaded.info;
+// shape-like kernels with cached int32 arguments (fast-kernels.ts; bit-identical); UNIFIED_AD_GENERIC_OPS=1 keeps tfjs-node's
+if (engineInfo.backend === 'tensorflow' && process.env.UNIFIED_AD_GENERIC_OPS !== '1') installFastKernels(tf);
 
 /** Fails unless the native engine is active (for benchmarks and checks that must not run slowly). */
 export function requireNativeEngine(): void {

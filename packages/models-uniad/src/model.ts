@@ -13,7 +13,7 @@ export class FeatureJitter {
   apply(tokens: Tensor3D, rng: Rng): Tensor3D {
     if (this.scale <= 0 || rng.next() > this.prob) return tokens;
     const c = tokens.shape[2];
-    const norms = tokens.norm('euclidean', -1, true).div(c);
+    const norms = nn.l2Norm(tokens, -1, true).div(c);
     return tokens.add(rng.normalTensor(tokens.shape).mul(norms).mul(this.scale));
   }
 }
@@ -153,7 +153,7 @@ export class UniAD extends nn.Module implements Reconstructor {
 
   /** MSE between reconstructed and input features (Sec. 3.5). */
   loss(batch: Tensor4D, rng: Rng): Scalar {
-    return tf.tidy(() => tf.losses.meanSquaredError(batch, this.reconstruct(batch, rng)) as Scalar);
+    return tf.tidy(() => nn.mseLoss(batch, this.reconstruct(batch, rng)) as Scalar);
   }
 
   /** Anomaly map: ‖f_rec − f‖₂ over channels at the feature grid ([B, H, W]); eval mode. */
