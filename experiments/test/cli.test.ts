@@ -100,6 +100,13 @@ describe('uniad CLI', () => {
     expect(await run('experiment', 'run', 'fig3', '--shard', '2/2', '--out', tmp)).toBe(1);
     expect(errLines()).toEqual(["error: --shard '2/2': expected i/n with 0 <= i < n (i is 0-based)"]);
   });
+
+  it('--cells does not combine with --jobs or --shard; --jobs must be a positive integer', async () => {
+    expect(await run('experiment', 'run', 'fig3', '--cells', 'a,b', '--jobs', '2', '--out', tmp)).toBe(1);
+    expect(errLines()).toEqual(['error: experiment run: --cells cannot be combined with --shard or --jobs']);
+    expect(await run('experiment', 'run', 'fig3', '--jobs', '0', '--out', tmp)).toBe(1);
+    expect(errLines().join('\n')).toMatch(/--jobs/);
+  });
 });
 
 describe('configs', () => {

@@ -79,4 +79,26 @@ describe('experiments at the smoke budget', () => {
     await expect(mergeGrids([path.join(tmp, 's0'), other], path.join(tmp, 'm2'), getExperiment, quiet)).rejects.toThrow(/other options or configs/);
   });
 
+  it('--jobs 2 runs the cells in two processes and gives the same tables as one process; --cells picks cells', async () => {
+    const options = { budget: 'smoke' as const, seeds: 1, methods: ['mlp', 'padim'], classes: ['fabric'] };
+    const seq = await runGrid(table1, options, { outDir: path.join(tmp, 'seq'), log: quiet });
+    const lines: string[] = [];
+    const par = await runGrid(table1, options, { outDir: path.join(tmp, 'par'), jobs: 2, log: (l) => lines.push(l) });
+    expect([...par.ran].sort()).toEqual([...seq.ran].sort());
+    expect(par.reused).toEqual([]);
+    expect(lines).toContain('running 4 runs in 2 parallel jobs (TF_NUM_INTRAOP_THREADS=' + (process.env.TF_NUM_INTRAOP_THREADS || String(Math.max(1, Math.floor(os.cpus().length / 2)))) + ' each)');
+    expect(lines.filter((l) => l.startsWith('[job 1] ')).length).toBeGreaterThan(2);
+    expect(lines.filter((l) => l.startsWith('[job 2] ')).length).toBeGreaterThan(2);
+    expect(lines.some((l) => /oneDNN|absl/.test(l))).toBe(false);
+    expect(par.summary).toBe(seq.summary);
+    for (const f of ['table1.md', 'table2.md']) expect(read(tmp, 'par', 'tables', f), f).toBe(read(tmp, 'seq', 'tables', f));
+    // a rerun reuses everything without starting jobs
+    const again = await runGrid(table1, options, { outDir: path.join(tmp, 'par'), jobs: 2, log: (l) => lines.push(l) });
+    expect(again.ran).toEqual([]);
+    expect(again.reused).toHaveLength(4);
+    // --cells: only those cells, no tables; an unknown key is a one-line error naming the cells
+    const one = await runGrid(table1, options, { outDir: path.join(tmp, 'one'), cells: ['padim_unified_all_s0'], log: quiet });
+    expect(one).toEqual({ ran: ['padim_unified_all_s0'], reused: [], summary: null });
+    await expect(runGrid(table1, options, { outDir: path.join(tmp, 'one'), cells: ['nope'], log: quiet })).rejects.toThrow(/no cell 'nope' \(cells: .*padim_unified_all_s0/);
+  });
 });

@@ -1,9 +1,12 @@
 // Runs (a shard of) an experiment's grid into <out>/cells/<key>/ and renders its tables when the grid is complete.
 // `merge` gathers the cells of several shard folders into one folder and renders the same tables.
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import * as readline from 'node:readline';
 import * as YAML from 'yaml';
-import { UserError, writeFileAtomic } from '@unified-ad/core';
+import { UserError, filterNativeStartupLog, writeFileAtomic } from '@unified-ad/core';
 import type { RunConfig } from '@unified-ad/engine';
 import { trainRun } from '../run-folder';
 import { cellFileOk, configHash, readCellFile, readPlanFile, type Cell, type CellResult, type ExperimentDef, type PlanOptions } from './plan';
@@ -26,6 +29,13 @@ export interface PlanRecord {
 export interface GridOptions {
   outDir: string;
   shard?: Shard | null;
+  /** run only the cells with these keys (and render nothing), e.g. one job of `jobs` */
+  cells?: string[] | null;
+  /**
+   * run up to this many cells at once, each in its own `uniad experiment run --cells` process (default 1: one after
+   * the other in this process); a job gets TF_NUM_INTRAOP_THREADS = cores / jobs unless that is set
+   */
+  jobs?: number;
   log?: (line: string) => void;
 }
 
@@ -113,16 +123,33 @@ export async function runGrid(def: ExperimentDef, options: PlanOptions, opts: Gr
     created: new Date().toISOString(),
   };
   writeFileAtomic(path.join(out, PLAN_FILE), JSON.stringify(record, null, 2));
-  const mine = inShard(cells, shard);
-  log(`${def.name} (budget ${options.budget}, ${options.seeds} seed${options.seeds > 1 ? 's' : ''}): ${cells.length} runs${shard ? `; shard ${shard.index}/${shard.count} runs ${mine.length}` : ''} → ${out}`);
+  const only = opts.cells ?? null;
+  if (only) {
+    const unknown = only.filter((k) => !keys.has(k));
+    if (unknown.length) throw new UserError(`experiment ${def.name}: no cell '${unknown[0]}' (cells: ${[...keys].join(', ')})`);
+  }
+  const mine = only ? cells.filter((c) => only.includes(c.key)) : inShard(cells, shard);
+  const part = shard ? `; shard ${shard.index}/${shard.count} runs ${mine.length}` : only ? `; this job runs ${mine.length}` : '';
+  log(`${def.name} (budget ${options.budget}, ${options.seeds} seed${options.seeds > 1 ? 's' : ''}): ${cells.length} runs${part} → ${out}`);
   const ran: string[] = [];
   const reused: string[] = [];
+  const jobs = Math.floor(opts.jobs ?? 1);
+  const ranByJobs = new Set<string>();
+  if (jobs > 1 && !shard && !only) {
+    const pending: string[] = [];
+    for (const c of mine) if ((await cellAction(path.join(out, 'cells', c.key), c.config, configHash(c.config))) !== 'reuse') pending.push(c.key);
+    if (pending.length > 1) {
+      const groups = Array.from({ length: Math.min(jobs, pending.length) }, (_, k) => pending.filter((_, i) => i % jobs === k));
+      await runJobs(def.name, options, out, groups, log);
+      pending.forEach((k) => ranByJobs.add(k));
+    }
+  }
   for (const [i, c] of mine.entries()) {
     const dir = path.join(out, 'cells', c.key);
     const hash = configHash(c.config);
     const action = await cellAction(dir, c.config, hash);
     if (action === 'reuse') {
-      reused.push(c.key);
+      (ranByJobs.has(c.key) ? ran : reused).push(c.key);
       continue;
     }
     log(`[${i + 1}/${mine.length}] ${c.key}${action === 'resume' ? ' (resuming)' : ''}`);
@@ -133,6 +160,7 @@ export async function runGrid(def: ExperimentDef, options: PlanOptions, opts: Gr
     ran.push(c.key);
   }
   if (reused.length) log(`reused ${reused.length} finished run(s) with unchanged configs`);
+  if (only) return { ran, reused, summary: null };
   if (shard) {
     log(`shard ${shard.index}/${shard.count} done; when all shards are done: uniad experiment merge <shard dirs…> --out <dir>`);
     return { ran, reused, summary: null };
@@ -140,6 +168,43 @@ export async function runGrid(def: ExperimentDef, options: PlanOptions, opts: Gr
   const results = cells.map((c) => readCell(path.join(out, 'cells', c.key)));
   const summary = await def.render(options, results, out);
   return { ran, reused, summary };
+}
+
+/** The `uniad experiment run` arguments that make the same plan as `options`. */
+export function planArgs(options: PlanOptions): string[] {
+  const a = ['--budget', options.budget, '--seeds', String(options.seeds)];
+  if (options.root) a.push('--root', options.root);
+  if (options.dataset) a.push('--dataset', options.dataset);
+  if (options.methods) a.push('--methods', options.methods.join(','));
+  if (options.classes) a.push('--classes', options.classes.join(','));
+  if (options.settings) a.push('--settings', options.settings.join(','));
+  if (options.overrides?.length) a.push('--set', ...options.overrides); // variadic: last
+  return a;
+}
+
+/**
+ * Runs each group of cells in its own `uniad experiment run --cells` process, all at once; their log lines are
+ * prefixed with [job k]. Waits for all, then fails (one line) if any failed.
+ */
+async function runJobs(name: string, options: PlanOptions, out: string, groups: string[][], log: (l: string) => void): Promise<void> {
+  const bin = path.resolve(__dirname, '..', '..', 'bin', 'uniad.js');
+  const threads = process.env.TF_NUM_INTRAOP_THREADS || String(Math.max(1, Math.floor(os.cpus().length / groups.length)));
+  log(`running ${groups.reduce((n, g) => n + g.length, 0)} runs in ${groups.length} parallel jobs (TF_NUM_INTRAOP_THREADS=${threads} each)`);
+  const results = await Promise.allSettled(
+    groups.map(
+      (keys, k) =>
+        new Promise<void>((resolve, reject) => {
+          const args = [bin, 'experiment', 'run', name, '--out', out, '--cells', keys.join(','), ...planArgs(options)];
+          const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, TF_NUM_INTRAOP_THREADS: threads } });
+          // TensorFlow's start-up notices reach a piped stderr: drop them as the engine does for a terminal
+          readline.createInterface({ input: child.stderr! }).on('line', (l) => filterNativeStartupLog(`${l}\n`) && log(`[job ${k + 1}] ${l}`));
+          child.on('error', reject);
+          child.on('close', (code, signal) => (code === 0 ? resolve() : reject(new UserError(`experiment ${name}: job ${k + 1} (${keys.join(', ')}) ${signal ? `stopped by ${signal}` : `failed with exit code ${code}`}; its lines are above, prefixed [job ${k + 1}]`))));
+        }),
+    ),
+  );
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 function readPlan(dir: string): PlanRecord {
