@@ -54,6 +54,17 @@ describe('fast shape-like kernels (cached int32 arguments)', () => {
     expect(() => x.reshape([5, 2])).toThrow(/reshape|size/i);
     x.dispose();
   });
+
+  it.skipIf(!native)('past the cache\'s 4,096 distinct arguments, an argument is made and deleted per call, with the same results', () => {
+    const v = tf.range(0, 4300);
+    const before = tf.memory().numTensors;
+    for (let n = 1; n <= 4300; n++) {
+      const s = tf.tidy(() => v.slice(0, n).reshape([n, 1]).sum().dataSync()[0]!);
+      expect(s).toBe((n * (n - 1)) / 2);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    v.dispose();
+  });
 });
 
 describe('mseLoss and l2Norm', () => {
