@@ -134,22 +134,28 @@ export async function runGrid(def: ExperimentDef, options: PlanOptions, opts: Gr
   const ran: string[] = [];
   const reused: string[] = [];
   const jobs = Math.floor(opts.jobs ?? 1);
+  /** what the parallel pass found per cell (decided once: the check loads the run's data and fingerprints it) */
+  const actions = new Map<string, 'reuse' | 'resume' | 'fresh'>();
   const ranByJobs = new Set<string>();
   if (jobs > 1 && !shard && !only) {
-    const pending: string[] = [];
-    for (const c of mine) if ((await cellAction(path.join(out, 'cells', c.key), c.config, configHash(c.config))) !== 'reuse') pending.push(c.key);
+    for (const c of mine) actions.set(c.key, await cellAction(path.join(out, 'cells', c.key), c.config, configHash(c.config)));
+    const pending = mine.map((c) => c.key).filter((k) => actions.get(k) !== 'reuse');
     if (pending.length > 1) {
       const groups = Array.from({ length: Math.min(jobs, pending.length) }, (_, k) => pending.filter((_, i) => i % jobs === k));
-      await runJobs(def.name, options, out, groups, log);
+      await runJobs(def.name, options, out, groups, log); // a job exits 0 only once each of its cells is finished
       pending.forEach((k) => ranByJobs.add(k));
     }
   }
   for (const [i, c] of mine.entries()) {
+    if (ranByJobs.has(c.key)) {
+      ran.push(c.key);
+      continue;
+    }
     const dir = path.join(out, 'cells', c.key);
     const hash = configHash(c.config);
-    const action = await cellAction(dir, c.config, hash);
+    const action = actions.get(c.key) ?? (await cellAction(dir, c.config, hash));
     if (action === 'reuse') {
-      (ranByJobs.has(c.key) ? ran : reused).push(c.key);
+      reused.push(c.key);
       continue;
     }
     log(`[${i + 1}/${mine.length}] ${c.key}${action === 'resume' ? ' (resuming)' : ''}`);
