@@ -156,10 +156,11 @@ export function buildProgram(): Command {
     .option('--classes <list>', 'comma-separated classes (default: all of the dataset)', list)
     .option('--settings <list>', 'comma-separated settings: unified, separate (default: the experiment\'s)', settingsList)
     .option('--set <key=value...>', 'config overrides applied to every run, e.g. --set train.epochs=5')
+    .option('--variants <list>', 'ablation: comma-separated variants to run (the full model is always run), e.g. no-layerwise-query,no-neighbor-mask,no-jitter', list)
     .option('-j, --jobs <n>', 'runs at once, each in its own process (TF threads split between them)', positiveInt, 1)
     .option('--cells <keys>', 'run only these cells (comma-separated keys, as in <out>/cells/), without the tables', list)
     .addHelpText('after', `\nExperiments:\n${EXPERIMENTS.map((e) => `  ${e.name.padEnd(15)} ${e.description}`).join('\n')}\n\nA finished run whose config is unchanged is reused, so rerunning continues an interrupted experiment.`)
-    .action(async (name: string, o: { budget: Budget; seeds: number; shard?: string; out?: string; root?: string; dataset?: string; methods?: string[]; classes?: string[]; settings?: ('unified' | 'separate')[]; set?: string[]; jobs: number; cells?: string[] }) => {
+    .action(async (name: string, o: { budget: Budget; seeds: number; shard?: string; out?: string; root?: string; dataset?: string; methods?: string[]; classes?: string[]; settings?: ('unified' | 'separate')[]; set?: string[]; variants?: string[]; jobs: number; cells?: string[] }) => {
       const shard = o.shard ? parseShard(o.shard) : null;
       const options: PlanOptions = { budget: o.budget, seeds: o.seeds };
       if (o.root) options.root = path.resolve(o.root);
@@ -168,6 +169,7 @@ export function buildProgram(): Command {
       if (o.classes) options.classes = o.classes;
       if (o.settings) options.settings = o.settings;
       if (o.set) options.overrides = o.set;
+      if (o.variants) options.variants = o.variants;
       const dir = path.resolve(o.out ?? defaultExperimentDir(name, o.budget, shard));
       if (o.cells && (shard || o.jobs > 1)) throw new UserError('experiment run: --cells cannot be combined with --shard or --jobs');
       const r = await runGrid(getExperiment(name), options, { outDir: dir, shard, cells: o.cells ?? null, jobs: o.jobs, log: err });

@@ -1,5 +1,6 @@
 // Smoke budgets of fig3 (identical-shortcut curves) and the ablation (synthetic data, tiny models, 2 epochs).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -70,5 +71,28 @@ describe('experiments at the smoke budget', () => {
     const rows = parseCsv(read(out, 'tables', 'ablation.csv'));
     expect(rows.slice(1).map((x) => x[1])).toEqual(variants);
     for (const row of rows.slice(2)) expect(row[4]).toMatch(/^[+-]\d+\.\d$/);
+
+    // --variants: a subset (the full model always with it) reuses those runs and tables only them
+    const sub = await runGrid(ablation, { budget: 'smoke', seeds: 1, variants: ['no-jitter', 'no-layerwise-query'] }, { outDir: out, log: quiet });
+    expect(sub.ran).toEqual([]);
+    expect(sub.reused.sort()).toEqual(['uniad_unified_all_s0_full', 'uniad_unified_all_s0_no-jitter', 'uniad_unified_all_s0_no-layerwise-query']);
+    const subRows = parseCsv(read(out, 'tables', 'ablation.csv'));
+    expect(subRows.slice(1).map((x) => x[1])).toEqual(['full', 'no-layerwise-query', 'no-jitter']);
+    expect(subRows.find((x) => x[1] === 'no-jitter')).toEqual(rows.find((x) => x[1] === 'no-jitter'));
+    await expect(runGrid(ablation, { budget: 'smoke', seeds: 1, variants: ['no-such'] }, { outDir: out, log: quiet })).rejects.toThrow(
+      /^experiment ablation: no variant 'no-such' at budget smoke \(variants: full, no-layerwise-query, /,
+    );
+
+    // scripts/ablation-table.ts: the same rows from the run folders given one by one; a run of another config is refused
+    const cell = (v: string) => `${v}=${path.join(out, 'cells', `uniad_unified_all_s0_${v}`)}`;
+    const script = (...args: string[]) =>
+      spawnSync(process.execPath, [require.resolve('ts-node/dist/bin.js'), '-T', path.join(__dirname, '..', 'scripts', 'ablation-table.ts'), ...args], { encoding: 'utf8' });
+    const t = script(path.join(tmp, 'abl-table'), '--budget', 'smoke', cell('full'), cell('no-jitter'), cell('no-layerwise-query'));
+    expect(t.status, t.stderr).toBe(0);
+    expect(parseCsv(read(tmp, 'abl-table', 'ablation.csv'))).toEqual(subRows);
+    expect(read(tmp, 'abl-table', 'ablation-per-class.md').trim().split('\n')).toHaveLength(2 + 3);
+    const wrong = script(path.join(tmp, 'abl-wrong'), '--budget', 'smoke', cell('full'), `no-jitter=${path.join(out, 'cells', 'uniad_unified_all_s0_full')}`);
+    expect(wrong.status).toBe(1);
+    expect(wrong.stderr.trim().split('\n').pop()).toMatch(/uniad_unified_all_s0_full: its model\.config is not the full model's with no-jitter's change \{"jitter":\{"scale":0\}\}$/);
   });
 });

@@ -3,7 +3,7 @@
 // masks off, or one at a time on), feature jittering (scale 0); and sweeps of the neighbor-mask size and the
 // jitter scale. Unified setting; one table with the difference to the full model.
 import * as path from 'node:path';
-import { deepMerge } from '@unified-ad/core';
+import { deepMerge, UserError } from '@unified-ad/core';
 import type { Budget, Cell, CellResult, ExperimentDef, PlanOptions } from '../grid/plan';
 import { configHash } from '../grid/plan';
 import { fmtStat, stat } from '../grid/stats';
@@ -38,10 +38,22 @@ export function ablationVariants(budget: Budget): AblationVariant[] {
   return v;
 }
 
+/**
+ * The variants to run: all of the budget's, or `options.variants` (checked against them; the full model is always
+ * included, as every Δ is taken against it).
+ */
+export function selectedVariants(options: PlanOptions): AblationVariant[] {
+  const all = ablationVariants(options.budget);
+  if (!options.variants?.length) return all;
+  const unknown = options.variants.filter((n) => !all.some((v) => v.name === n));
+  if (unknown.length) throw new UserError(`experiment ablation: no variant '${unknown[0]}' at budget ${options.budget} (variants: ${all.map((v) => v.name).join(', ')})`);
+  return all.filter((v) => v.name === 'full' || options.variants!.includes(v.name));
+}
+
 async function planAblation(options: PlanOptions): Promise<Cell[]> {
   const cells: Cell[] = [];
   const seen = new Map<string, string>();
-  for (const v of ablationVariants(options.budget)) {
+  for (const v of selectedVariants(options)) {
     const vc = await methodGrid({
       options: { ...options, methods: ['uniad'] },
       methods: ['uniad'],
@@ -58,8 +70,8 @@ async function planAblation(options: PlanOptions): Promise<Cell[]> {
   return cells;
 }
 
-export function ablationTable(results: CellResult[], budget: Budget): Table {
-  const variants = ablationVariants(budget);
+export function ablationTable(results: CellResult[], budget: Budget, only?: string[]): Table {
+  const variants = selectedVariants({ budget, seeds: 1, variants: only });
   const byVariant = new Map<string, CellResult[]>();
   for (const r of results) byVariant.set(r.cell.variant ?? 'full', [...(byVariant.get(r.cell.variant ?? 'full') ?? []), r]);
   const mean = (name: string, k: 'i_auroc' | 'p_auroc') => stat((byVariant.get(name) ?? []).map((r) => (r.result.mean as Record<string, number>)[k]));
@@ -91,7 +103,7 @@ export const ablation: ExperimentDef = {
   description: "UniAD with layer-wise query, neighbor mask, feature jitter switched off in turn, plus mask-size and jitter-scale sweeps",
   plan: planAblation,
   render: async (options, results, outDir) => {
-    const t = ablationTable(results, options.budget);
+    const t = ablationTable(results, options.budget, options.variants);
     writeTable(path.join(outDir, 'tables'), 'ablation', t);
     return tableToText(t);
   },

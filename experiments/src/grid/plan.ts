@@ -40,6 +40,8 @@ export interface PlanOptions {
   dataset?: string;
   /** extra key=value overrides applied to every cell's config */
   overrides?: string[];
+  /** restrict to these variants where an experiment has named variants (ablation: no-jitter, ...) */
+  variants?: string[];
 }
 
 export interface CellResult {

@@ -184,6 +184,7 @@ export function planArgs(options: PlanOptions): string[] {
   if (options.methods) a.push('--methods', options.methods.join(','));
   if (options.classes) a.push('--classes', options.classes.join(','));
   if (options.settings) a.push('--settings', options.settings.join(','));
+  if (options.variants) a.push('--variants', options.variants.join(','));
   if (options.overrides?.length) a.push('--set', ...options.overrides); // variadic: last
   return a;
 }
