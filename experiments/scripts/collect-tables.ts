@@ -5,10 +5,15 @@
 // --paper (anywhere in the arguments): the runs are on MVTec AD classes (e.g. bottle), so a column named like a
 // poster method (us, psvdd, draem, …; case-insensitive) gets the poster's numbers and Δ beside it, in the table
 // (image / pixel) where the poster reports that method.
+// --keep <results-dir>: the columns of an earlier output folder (its i_auroc.csv, p_auroc.csv and tables.md) that the
+// given runs do not make are kept, before the new ones, with their wall-time rows; so one method's column can be
+// re-made (or a new profile added) without the other methods' run folders; --rename <old>=<new> (with --keep) gives a
+// kept column a new name (e.g. the previous profile's column, beside the new one).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UserError, writeFileAtomic } from '@unified-ad/core';
-import { buildResultTable, posterTableFor, tableToCsv, tableToMarkdown, type MetricName } from '@unified-ad/eval';
+import { parse as parseCsv } from 'csv-parse/sync';
+import { buildResultTable, posterTableFor, tableToCsv, tableToMarkdown, type MetricName, type ResultTable } from '@unified-ad/eval';
 import { cellDirs } from './cells';
 
 interface CellRun { method: string; setting: 'unified' | 'separate'; seed: number; per_class: Record<string, Record<string, number>>; parameters_total: number; seconds: number }
@@ -25,9 +30,58 @@ function posterCompare(columns: string[], metric: MetricName): Record<string, st
   return out;
 }
 
+/** The CSV key of a table row (as tableToCsv writes its first two columns). */
+const rowKey = (r: ResultTable['rows'][number]) => `${r.kind === 'class' ? r.group : r.kind === 'mean' ? 'all' : r.group}|${r.kind === 'class' ? r.key : 'mean'}`;
+
+/** Puts the columns of `csvFile` that `t` lacks before t's own (rows matched by group and category; '–' where absent). */
+function keepColumns(t: ResultTable, csvFile: string, rename: Map<string, string>): ResultTable {
+  if (!fs.existsSync(csvFile)) throw new UserError(`--keep: ${csvFile}: no such file`);
+  const rows = parseCsv(fs.readFileSync(csvFile, 'utf8')) as string[][];
+  const header = rows[0] ?? [];
+  if (header[0] !== 'group' || header[1] !== 'category') throw new UserError(`--keep: ${csvFile}: not a results table (its header is not group,category,...)`);
+  for (const old of rename.keys()) if (!header.includes(old)) throw new UserError(`--rename: ${csvFile} has no column '${old}'`);
+  const kept = header.slice(2).map((c, i) => [rename.get(c) ?? c, i + 2] as const).filter(([c]) => !t.columns.includes(c));
+  const byKey = new Map(rows.slice(1).map((r) => [`${r[0]}|${r[1]}`, r]));
+  return {
+    ...t,
+    columns: [...kept.map(([c]) => c), ...t.columns],
+    rows: t.rows.map((r) => ({ ...r, cells: [...kept.map(([, i]) => byKey.get(rowKey(r))?.[i] ?? '–'), ...r.cells] })),
+  };
+}
+
+/** The wall-time table rows of an earlier tables.md for the methods in `columns`. */
+function keptTimeRows(mdFile: string, columns: string[], rename: Map<string, string>): string[] {
+  if (!fs.existsSync(mdFile)) return [];
+  const out: string[] = [];
+  for (const l of fs.readFileSync(mdFile, 'utf8').split('\n')) {
+    const m = /^\| (.+?) \| (unified|separate) \| ([\d,]+) \| (\d+) \|$/.exec(l);
+    const name = m ? (rename.get(m[1]!) ?? m[1]!) : null;
+    if (m && columns.includes(name!)) out.push(`| ${name} | ${m[2]} | ${m[3]} | ${m[4]} |`);
+  }
+  return out;
+}
+
 function main(args: string[]): void {
   const paper = args.includes('--paper');
-  const argv = args.filter((a) => a !== '--paper');
+  let argv = args.filter((a) => a !== '--paper');
+  /** the value of `--flag <value>` (removed from argv), each occurrence */
+  const take = (flag: string): string[] => {
+    const vals: string[] = [];
+    for (let k = argv.indexOf(flag); k >= 0; k = argv.indexOf(flag)) {
+      const v = argv[k + 1];
+      if (!v || v.startsWith('--')) throw new UserError(`${flag} needs a value`);
+      vals.push(v);
+      argv = [...argv.slice(0, k), ...argv.slice(k + 2)];
+    }
+    return vals;
+  };
+  const keep = take('--keep').pop() ?? null;
+  const rename = new Map(take('--rename').map((r) => {
+    const eq = r.indexOf('=');
+    if (eq <= 0) throw new UserError(`--rename '${r}': expected <old>=<new>`);
+    return [r.slice(0, eq), r.slice(eq + 1)] as [string, string];
+  }));
+  if (rename.size && !keep) throw new UserError('--rename renames columns kept with --keep; give --keep <folder>');
   const [out, ...dirs] = argv;
   if (!out || !dirs.length) throw new UserError('usage: collect-tables.ts [--paper] <out-dir> [label=]<grid-or-cell-dir> ...');
   const runs: CellRun[] = [];
@@ -57,14 +111,20 @@ function main(args: string[]): void {
   const methods = [...new Set(all.map((r) => r.method))].sort((a, b) => (a === 'uniad' ? 1 : b === 'uniad' ? -1 : a.localeCompare(b)));
   fs.mkdirSync(out, { recursive: true });
   let md = '';
+  const keptColumns = new Set<string>();
   for (const [metric, title] of [['i_auroc', 'Image AUROC (%)'], ['p_auroc', 'Pixel AUROC (%)']] as [MetricName, string][]) {
     // a method without this metric (CutPaste: image scores only) gets no column of dashes
     const has = methods.filter((m) => all.some((r) => r.method === m && Object.values(r.per_class).some((c) => Number.isFinite(c[metric]))));
-    const t = buildResultTable(all, { metric, methods: has, digits: 2, ...(paper ? { paper: { compare: posterCompare(has, metric) } } : {}) });
+    let t = buildResultTable(all, { metric, methods: has, digits: 2, ...(paper ? { paper: { compare: posterCompare(has, metric) } } : {}) });
+    if (keep) {
+      t = keepColumns(t, path.join(keep, `${metric}.csv`), rename);
+      t.columns.filter((c) => !has.includes(c)).forEach((c) => keptColumns.add(c));
+    }
     writeFileAtomic(path.join(out, `${metric}.csv`), tableToCsv(t));
     md += tableToMarkdown(t, `${title}, unified / separate`) + '\n\n';
   }
   md += '| method | setting | parameters (all models) | wall time (s) |\n|---|---|---|---|\n';
+  if (keep) for (const l of keptTimeRows(path.join(keep, 'tables.md'), [...keptColumns], rename)) md += `${l}\n`;
   for (const r of all) md += `| ${r.method} | ${r.setting} | ${r.parameters_total.toLocaleString('en-US')} | ${r.seconds.toFixed(0)} |\n`;
   if (paper) md += '\nPaper: the UniAD poster (MVTec AD, EfficientNet-B4 backbone), unified / separate; Δ = ours − paper.\n';
   if (unfinished.length) md += `\nNot finished (left out): ${unfinished.join(', ')}\n`;
