@@ -6,13 +6,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { deepMerge, UserError, writeFileAtomic } from '@unified-ad/core';
-import type { Budget, CellResult } from '../src/grid/plan';
+import { configHash, type Budget, type CellResult } from '../src/grid/plan';
 import { ablationTable, ablationVariants } from '../src/experiments/ablation';
 import { readRunFolder } from '../src/run-folder';
 import { tableToText, writeTable } from '../src/tables';
-
-const canon = (v: unknown): string =>
-  JSON.stringify(v, (_k, x) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, x[k]])) : x));
 
 /** the parts of a resolved config that decide a run, apart from the model's config */
 const rest = (cfg: Record<string, unknown>) => {
@@ -48,8 +45,8 @@ function main(args: string[]): void {
   for (const r of runs) {
     const want = deepMerge(fullModel, r.v.change);
     const got = (r.cfg.model as { config: Record<string, unknown> }).config;
-    if (canon(want) !== canon(got)) throw new UserError(`${r.dir}: its model.config is not the full model's with ${r.v.name}'s change ${canon(r.v.change)}`);
-    if (canon(rest(r.cfg)) !== canon(rest(full.cfg))) throw new UserError(`${r.dir}: its data, features, training or evaluation settings differ from the full model's run (${full.dir})`);
+    if (configHash(want) !== configHash(got)) throw new UserError(`${r.dir}: its model.config is not the full model's with ${r.v.name}'s change ${JSON.stringify(r.v.change)}`);
+    if (configHash(rest(r.cfg)) !== configHash(rest(full.cfg))) throw new UserError(`${r.dir}: its data, features, training or evaluation settings differ from the full model's run (${full.dir})`);
   }
   const results: CellResult[] = runs.map((r) => ({
     cell: { key: r.v.name, method: 'uniad', setting: 'unified', group: 'all', seed: r.result.seed ?? 0, variant: r.v.name, config: r.cfg as never },

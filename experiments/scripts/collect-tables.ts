@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UserError, writeFileAtomic } from '@unified-ad/core';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { buildResultTable, posterTableFor, tableToCsv, tableToMarkdown, type MetricName, type ResultTable } from '@unified-ad/eval';
+import { buildResultTable, csvRowLabels, posterTableFor, tableToCsv, tableToMarkdown, type MetricName, type ResultTable } from '@unified-ad/eval';
 import { cellDirs } from './cells';
 
 interface CellRun { method: string; setting: 'unified' | 'separate'; seed: number; per_class: Record<string, Record<string, number>>; parameters_total: number; seconds: number }
@@ -30,22 +30,22 @@ function posterCompare(columns: string[], metric: MetricName): Record<string, st
   return out;
 }
 
-/** The CSV key of a table row (as tableToCsv writes its first two columns). */
-const rowKey = (r: ResultTable['rows'][number]) => `${r.kind === 'class' ? r.group : r.kind === 'mean' ? 'all' : r.group}|${r.kind === 'class' ? r.key : 'mean'}`;
-
 /** Puts the columns of `csvFile` that `t` lacks before t's own (rows matched by group and category; '–' where absent). */
 function keepColumns(t: ResultTable, csvFile: string, rename: Map<string, string>): ResultTable {
   if (!fs.existsSync(csvFile)) throw new UserError(`--keep: ${csvFile}: no such file`);
   const rows = parseCsv(fs.readFileSync(csvFile, 'utf8')) as string[][];
   const header = rows[0] ?? [];
   if (header[0] !== 'group' || header[1] !== 'category') throw new UserError(`--keep: ${csvFile}: not a results table (its header is not group,category,...)`);
-  for (const old of rename.keys()) if (!header.includes(old)) throw new UserError(`--rename: ${csvFile} has no column '${old}'`);
+  for (const [old, name] of rename) {
+    if (!header.includes(old)) throw new UserError(`--rename: ${csvFile} has no column '${old}'`);
+    if (header.includes(name)) throw new UserError(`--rename: ${csvFile} already has a column '${name}'`);
+  }
   const kept = header.slice(2).map((c, i) => [rename.get(c) ?? c, i + 2] as const).filter(([c]) => !t.columns.includes(c));
   const byKey = new Map(rows.slice(1).map((r) => [`${r[0]}|${r[1]}`, r]));
   return {
     ...t,
     columns: [...kept.map(([c]) => c), ...t.columns],
-    rows: t.rows.map((r) => ({ ...r, cells: [...kept.map(([, i]) => byKey.get(rowKey(r))?.[i] ?? '–'), ...r.cells] })),
+    rows: t.rows.map((r) => ({ ...r, cells: [...kept.map(([, i]) => byKey.get(csvRowLabels(r).join('|'))?.[i] ?? '–'), ...r.cells] })),
   };
 }
 

@@ -49,5 +49,8 @@ describe('collect-tables', () => {
     expect(bad.stderr.trim().split('\n').pop()).toBe(`error: --keep: ${path.join(tmp, 'nope', 'i_auroc.csv')}: no such file`);
     const badName = collect(path.join(tmp, 'y'), '--keep', out, '--rename', 'nope=x', c);
     expect(badName.stderr.trim().split('\n').pop()).toBe(`error: --rename: ${path.join(out, 'i_auroc.csv')} has no column 'nope'`);
+    // renaming onto a column the table already has would make two columns of one name
+    const clash = collect(path.join(tmp, 'z'), '--keep', out, '--rename', 'uniad=padim', c);
+    expect(clash.stderr.trim().split('\n').pop()).toBe(`error: --rename: ${path.join(out, 'i_auroc.csv')} already has a column 'padim'`);
   }, 60_000);
 });

@@ -39,21 +39,21 @@ export function ablationVariants(budget: Budget): AblationVariant[] {
 }
 
 /**
- * The variants to run: all of the budget's, or `options.variants` (checked against them; the full model is always
+ * The variants to run: all of the budget's, or those named (checked against them; the full model is always
  * included, as every Δ is taken against it).
  */
-export function selectedVariants(options: PlanOptions): AblationVariant[] {
-  const all = ablationVariants(options.budget);
-  if (!options.variants?.length) return all;
-  const unknown = options.variants.filter((n) => !all.some((v) => v.name === n));
-  if (unknown.length) throw new UserError(`experiment ablation: no variant '${unknown[0]}' at budget ${options.budget} (variants: ${all.map((v) => v.name).join(', ')})`);
-  return all.filter((v) => v.name === 'full' || options.variants!.includes(v.name));
+export function selectedVariants(budget: Budget, names?: string[]): AblationVariant[] {
+  const all = ablationVariants(budget);
+  if (!names?.length) return all;
+  const unknown = names.filter((n) => !all.some((v) => v.name === n));
+  if (unknown.length) throw new UserError(`experiment ablation: no variant '${unknown[0]}' at budget ${budget} (variants: ${all.map((v) => v.name).join(', ')})`);
+  return all.filter((v) => v.name === 'full' || names.includes(v.name));
 }
 
 async function planAblation(options: PlanOptions): Promise<Cell[]> {
   const cells: Cell[] = [];
   const seen = new Map<string, string>();
-  for (const v of selectedVariants(options)) {
+  for (const v of selectedVariants(options.budget, options.variants)) {
     const vc = await methodGrid({
       options: { ...options, methods: ['uniad'] },
       methods: ['uniad'],
@@ -71,7 +71,7 @@ async function planAblation(options: PlanOptions): Promise<Cell[]> {
 }
 
 export function ablationTable(results: CellResult[], budget: Budget, only?: string[]): Table {
-  const variants = selectedVariants({ budget, seeds: 1, variants: only });
+  const variants = selectedVariants(budget, only);
   const byVariant = new Map<string, CellResult[]>();
   for (const r of results) byVariant.set(r.cell.variant ?? 'full', [...(byVariant.get(r.cell.variant ?? 'full') ?? []), r]);
   const mean = (name: string, k: 'i_auroc' | 'p_auroc') => stat((byVariant.get(name) ?? []).map((r) => (r.result.mean as Record<string, number>)[k]));

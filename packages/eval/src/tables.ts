@@ -194,9 +194,14 @@ export function buildResultTable(results: RunResult[], opts: TableOptions): Resu
 const GROUP_LABELS: Record<string, string> = { objects: 'Object', textures: 'Texture', other: 'Other', all: 'All' };
 const groupLabel = (g: string) => GROUP_LABELS[g] ?? prettyClassName(g);
 
+/** A row's first two CSV columns: [group, category] (a group mean is [group, 'mean'], the overall mean ['all', 'mean']). */
+export function csvRowLabels(r: TableRow): [string, string] {
+  return [r.kind === 'class' ? r.group : r.kind === 'mean' ? 'all' : r.group, r.kind === 'class' ? r.key : 'mean'];
+}
+
 /** CSV (RFC 4180) with a header row; every row names its group. */
 export function tableToCsv(t: ResultTable): string {
-  const records = [['group', 'category', ...t.columns], ...t.rows.map((r) => [r.kind === 'class' ? r.group : r.kind === 'mean' ? 'all' : r.group, r.kind === 'class' ? r.key : 'mean', ...r.cells])];
+  const records = [['group', 'category', ...t.columns], ...t.rows.map((r) => [...csvRowLabels(r), ...r.cells])];
   return stringify(records);
 }
 
