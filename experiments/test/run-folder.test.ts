@@ -97,7 +97,8 @@ describe('a run folder', () => {
     const out2 = path.join(tmp, 'pred-class');
     expect(await cli('predict', pick[0].imagePath, '--run', run, '--class', 'fabric', '--out', out2)).toBe(0);
     const pc = parseCsv(read(out2, 'predictions.csv')).slice(1).filter((r) => r.length > 1);
-    expect(Number(pc[0][1])).toBe(Number(pred[0][1]));
+    // same model, same score: to float precision (a batch of 1 here, of 2 above; oneDNN's sums may depend on the batch)
+    expect(Number(pc[0][1])).toBeCloseTo(Number(pred[0][1]), 4);
     expect(Number(pc[0][2])).toBe(JSON.parse(read(run, 'thresholds.json')).thresholds.fabric);
     expect(stdout.join('')).toContain('threshold for fabric');
     expect(await cli('predict', pick[0].imagePath, '--run', run, '--class', 'wood')).toBe(1);

@@ -293,7 +293,12 @@ describe.skipIf(!weights)('default spec with the real MobileNetV2 (../shared)', 
     const x = tf.tensor4d(await ds.loadImage(ds.samples[1], 224), [1, 224, 224, 3]);
     const direct = extractAligned(bb, x, DEFAULT_FEATURE_SPEC.layers, 14);
     const row = tf.slice(b.features, [1], [1]);
-    expect(tf.max(tf.abs(tf.sub(direct, row))).dataSync()[0]).toBe(0);
+    // the cached row is this image's features: equal to float precision (extracted in a batch of 3 there, of 1 here;
+    // on some CPUs oneDNN's convolution sums depend on the batch, ~1e-5 on an AVX2 host), where another row is O(1) off
+    expect(tf.max(tf.abs(tf.sub(direct, row))).dataSync()[0]).toBeLessThan(1e-4);
+    const other = tf.slice(b.features, [0], [1]);
+    expect(tf.max(tf.abs(tf.sub(direct, other))).dataSync()[0]).toBeGreaterThan(1e-2);
+    other.dispose();
     tf.dispose([x, direct, row, a.features, b.features]);
     bb.dispose();
   });
