@@ -8,6 +8,10 @@
 //   4. offline: libtensorflow from the `tensorflow-cpu` wheel (pip's index, local or PyPI),
 //      then build the addon against it with node-gyp
 // If all fail, it prints a loud warning: the framework then runs on the pure-JS CPU backend (~200x slower).
+// Whichever route gave the binding, it is then patched to set list(string) op attributes (the stock binding
+// reads single strings only; fused kernels such as _FusedMatMul take fused_ops as a list) and the addon is
+// rebuilt from source against the same libtensorflow (~30 s); a binding without the patch still works, with
+// the unfused kernels (core native-op.ts `listAttrs()`).
 //
 // Plain Node.js only (runs before anything is built). Env:
 //   UNIFIED_AD_ENGINE_CACHE  cache folder (default ~/.cache/unified-ad/engine)
@@ -29,11 +33,87 @@ function pkgDir(name) {
   try { return path.dirname(require.resolve(`${name}/package.json`, { paths: [ROOT] })); } catch { return null; }
 }
 
-function bindingLoads(name) {
+// One fused product that needs a list(string) attribute; prints 'lists' when the binding can set one.
+const LIST_PROBE = `
+const be = tf.backend(), B = be.binding;
+try {
+  const one = tf.ones([1, 1]);
+  const y = be.executeSingleOutput('_FusedMatMul', [
+    { name: 'transpose_a', type: B.TF_ATTR_BOOL, value: false }, { name: 'transpose_b', type: B.TF_ATTR_BOOL, value: false },
+    { name: 'num_args', type: B.TF_ATTR_INT, value: 1 }, { name: 'fused_ops', type: B.TF_ATTR_STRING, value: ['BiasAdd'] },
+    { name: 'epsilon', type: B.TF_ATTR_FLOAT, value: 1e-4 }, { name: 'leakyrelu_alpha', type: B.TF_ATTR_FLOAT, value: 0.2 },
+    { name: 'T', type: B.TF_ATTR_TYPE, value: B.TF_FLOAT }], [one, one, tf.ones([1])]);
+  if (y.dataSync()[0] === 2) console.log('lists');
+} catch (e) {}`;
+
+/** { version, lists } when the binding loads on the native backend, else null. */
+function bindingCheck(name) {
   const r = cp.spawnSync(process.execPath, ['-e',
-    `const tf=require(${JSON.stringify(name)}); if (tf.getBackend()!=='tensorflow') process.exit(3); console.log(tf.backend().binding.TF_Version)`],
+    `const tf=require(${JSON.stringify(name)}); if (tf.getBackend()!=='tensorflow') process.exit(3); console.log(tf.backend().binding.TF_Version); ${LIST_PROBE}`],
     { cwd: ROOT, encoding: 'utf8', timeout: 120000 });
-  return r.status === 0 ? (r.stdout.trim().split('\n').pop() || 'unknown') : null;
+  if (r.status !== 0) return null;
+  const lines = r.stdout.trim().split('\n');
+  return { version: lines[0] || 'unknown', lists: lines.includes('lists') };
+}
+
+const PATCH_MARK = 'unified-ad patch: list(string) attributes';
+/** Lets AssignOpAttr (binding/tfjs_backend.cc) set list(string) attributes from a JS array; idempotent. */
+function patchBindingSource(dir) {
+  const f = path.join(dir, 'binding', 'tfjs_backend.cc');
+  let src = fs.readFileSync(f, 'utf8');
+  if (src.includes(PATCH_MARK)) return true;
+  const anchor = '    case TF_ATTR_STRING: {\n';
+  if (!src.includes(anchor)) { log(`cannot patch ${f}: no 'case TF_ATTR_STRING' found`); return false; }
+  src = src.replace(anchor, `${anchor}      // ${PATCH_MARK}: a JS array sets list(string) (e.g. fused_ops)
+      if (IsArray(env, nstatus, &js_value)) {
+        uint32_t length;
+        nstatus = napi_get_array_length(env, js_value, &length);
+        ENSURE_NAPI_OK(env, nstatus);
+        std::vector<std::string> strs(length);
+        std::vector<const void *> ptrs(length);
+        std::vector<size_t> lens(length);
+        for (uint32_t i = 0; i < length; ++i) {
+          napi_value element;
+          nstatus = napi_get_element(env, js_value, i, &element);
+          ENSURE_NAPI_OK(env, nstatus);
+          nstatus = GetStringParam(env, element, strs[i]);
+          ENSURE_NAPI_OK(env, nstatus);
+          ptrs[i] = strs[i].data();
+          lens[i] = strs[i].size();
+        }
+        TFE_OpSetAttrStringList(tfe_op, attr_name, ptrs.data(), lens.data(), static_cast<int>(length));
+        break;
+      }
+`);
+  src = src.replace('#include <string>\n', '#include <string>\n#include <vector>\n');
+  fs.writeFileSync(f, src);
+  return true;
+}
+
+/** Patches the binding source and rebuilds the addon from it, against the libtensorflow already in deps/. */
+function rebuildPatched(name, dir) {
+  if (!patchBindingSource(dir)) return false;
+  log(`${name}: rebuilding the addon with list(string) attributes (node-gyp, about 30 s)`);
+  const env = { ...process.env };
+  const nd = nodeDir();
+  if (nd) env.npm_config_nodedir = nd;
+  env.PATH = [path.join(ROOT, 'node_modules', '.bin'), env.PATH].join(path.delimiter);
+  // write the new addon beside the old one's inode (a running process may have the old one mapped)
+  const mod = path.join(dir, 'lib');
+  for (const f of walk(mod)) if (f.endsWith('.node')) fs.renameSync(f, `${f}.old`);
+  const r = cp.spawnSync('node-pre-gyp', ['install', '--build-from-source'], { cwd: dir, env, encoding: 'utf8', timeout: 20 * 60 * 1000 });
+  if (r.status !== 0) {
+    log(`rebuild failed (${r.status ?? r.signal}): ${(r.stdout + r.stderr).trim().split('\n').slice(-3).join(' | ')}`);
+    for (const f of walk(mod)) if (f.endsWith('.node.old')) fs.renameSync(f, f.slice(0, -4));
+    return false;
+  }
+  for (const f of walk(mod)) if (f.endsWith('.node.old')) fs.rmSync(f, { force: true });
+  return true;
+}
+
+function walk(d) {
+  if (!fs.existsSync(d)) return [];
+  return fs.readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)]));
 }
 
 function hasCuda() {
@@ -43,7 +123,8 @@ function hasCuda() {
 
 function cacheKey(name, dir) {
   const ver = require(path.join(dir, 'package.json')).version;
-  return `${name.replace('/', '+')}-${ver}-napi${process.versions.napi}-${process.platform}-${process.arch}`;
+  // '-lists': built with the list(string) patch (caches from before it are not reused)
+  return `${name.replace('/', '+')}-${ver}-napi${process.versions.napi}-${process.platform}-${process.arch}-lists`;
 }
 
 function linkOrCopyTree(src, dst) {
@@ -145,18 +226,38 @@ for n in z.namelist():
   }
 }
 
+/**
+ * `c`: the check of a binding that loads. Unpatched: patch and rebuild the addon (kept only if it still loads).
+ * Caches the result unless it came from the cache unchanged; returns the TensorFlow version, or null.
+ */
+function withLists(name, dir, c, how) {
+  let changed = how !== 'ready' && how !== 'cache';
+  if (!c.lists && rebuildPatched(name, dir)) {
+    const p = bindingCheck(name);
+    if (!p) { log(`${name}: the rebuilt addon does not load`); return null; }
+    c = p;
+    changed = true;
+  }
+  if (changed) toCache(name, dir);
+  const where = how === 'ready' ? 'native binding loads' : how === 'cache' ? 'ready from cache' : `built (${how})`;
+  log(`${name}: ${where} (TensorFlow ${c.version}; list attributes ${c.lists ? 'yes' : 'NO, so the fused kernels are off'})`);
+  return c.version;
+}
+
 function setup(name) {
   const dir = pkgDir(name);
   if (!dir) { log(`${name} is not installed; skipping`); return null; }
-  let v = bindingLoads(name);
-  if (v) { log(`${name}: native binding loads (TensorFlow ${v})`); return v; }
-  if (fromCache(name, dir) && (v = bindingLoads(name))) { log(`${name}: ready from cache (TensorFlow ${v})`); return v; }
+  let c = bindingCheck(name);
+  if (c && c.lists) return withLists(name, dir, c, 'ready');
+  if (fromCache(name, dir) && (c = bindingCheck(name))) return withLists(name, dir, c, 'cache');
+  if (c) return withLists(name, dir, c, 'ready'); // loads, unpatched: patch and rebuild in place
+  patchBindingSource(dir); // the routes below build from source where they build
   if (process.env.UNIFIED_AD_SKIP_STOCK !== '1') {
     log(`${name}: trying the stock install (downloads libtensorflow; needs internet)`);
-    if (runInstallJs(dir, {}, 10 * 60 * 1000) && (v = bindingLoads(name))) { toCache(name, dir); return v; }
+    if (runInstallJs(dir, {}, 10 * 60 * 1000) && (c = bindingCheck(name))) return withLists(name, dir, c, 'stock');
   }
   if (name.endsWith('-gpu')) return null; // the CPU wheel cannot give a GPU engine
-  if (wheelRoute(dir) && (v = bindingLoads(name))) { toCache(name, dir); log(`${name}: built offline (TensorFlow ${v})`); return v; }
+  if (wheelRoute(dir) && (c = bindingCheck(name))) return withLists(name, dir, c, 'offline, from the tensorflow-cpu wheel');
   return null;
 }
 

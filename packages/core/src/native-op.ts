@@ -5,7 +5,7 @@ import { tf, engineInfo } from './engine';
 
 export type NativeAttr = { name: string; type: number; value: unknown };
 type NativeBackend = {
-  binding: { TF_ATTR_TYPE: number; TF_ATTR_BOOL: number; TF_ATTR_STRING: number; TF_FLOAT: number; TF_INT32: number };
+  binding: { TF_ATTR_TYPE: number; TF_ATTR_BOOL: number; TF_ATTR_STRING: number; TF_ATTR_INT: number; TF_ATTR_FLOAT: number; TF_FLOAT: number; TF_INT32: number };
   executeSingleOutput(name: string, attrs: NativeAttr[], inputs: Tensor[]): Tensor;
 };
 
@@ -21,6 +21,46 @@ export const tfTypes = () => backend().binding;
 export const typeAttr = (name: string, value: number): NativeAttr => ({ name, type: backend().binding.TF_ATTR_TYPE, value });
 export const boolAttr = (name: string, value: boolean): NativeAttr => ({ name, type: backend().binding.TF_ATTR_BOOL, value });
 export const stringAttr = (name: string, value: string): NativeAttr => ({ name, type: backend().binding.TF_ATTR_STRING, value });
+
+/** A list(string) attribute (e.g. `fused_ops`): needs the binding patch that `npm run setup` applies (see `listAttrs`). */
+export const stringListAttr = (name: string, value: string[]): NativeAttr => ({ name, type: backend().binding.TF_ATTR_STRING, value });
+
+let listAttrsOk: boolean | null = null;
+/**
+ * True when this binding can set list(string) attributes, i.e. it was built with unified-ad's patch
+ * (`patchBindingSource` in scripts/setup-engine.js, applied by `npm run setup`). The stock tfjs-node binding reads only
+ * single strings and fails on a list; then the fused kernels that need one (`_FusedMatMul`) are not used.
+ * Checked once, with a 1×1 fused product.
+ */
+export function listAttrs(): boolean {
+  if (listAttrsOk !== null) return listAttrsOk;
+  listAttrsOk = false;
+  if (!isNativeEngine()) return false;
+  try {
+    const y = tf.tidy(() => {
+      const one = tf.ones([1, 1]);
+      return runNative('_FusedMatMul', [...fusedMatMulAttrs(['BiasAdd']), typeAttr('T', tfTypes().TF_FLOAT)], [one, one, tf.ones([1])]);
+    });
+    listAttrsOk = y.dataSync()[0] === 2;
+    y.dispose();
+  } catch {
+    listAttrsOk = false;
+  }
+  return listAttrsOk;
+}
+
+/** The attributes of TensorFlow's `_FusedMatMul` but T (x·W then `ops`, e.g. ['BiasAdd', 'Relu']; no transposes). */
+export function fusedMatMulAttrs(ops: string[]): NativeAttr[] {
+  const b = backend().binding;
+  return [
+    boolAttr('transpose_a', false),
+    boolAttr('transpose_b', false),
+    { name: 'num_args', type: b.TF_ATTR_INT, value: 1 },
+    stringListAttr('fused_ops', ops),
+    { name: 'epsilon', type: b.TF_ATTR_FLOAT, value: 1e-4 },
+    { name: 'leakyrelu_alpha', type: b.TF_ATTR_FLOAT, value: 0.2 },
+  ];
+}
 
 /** Runs one TensorFlow kernel eagerly. */
 export function runNative(op: string, attrs: NativeAttr[], inputs: Tensor[]): Tensor {

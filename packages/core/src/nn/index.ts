@@ -2,7 +2,7 @@
 export { Module, xavierUniform } from './module';
 export { Linear, LayerNorm, layerNorm, dropout, mseLoss, l2Norm } from './layers';
 export { MultiHeadAttention, FeedForward } from './attention';
-export { linear, softmax, setMatmulPrecision, matmulPrecision, type MatmulPrecision } from './kernels';
+export { linear, softmax, setMatmulPrecision, matmulPrecision, setFusedMatMul, setInferenceLayerNorm, type MatmulPrecision } from './kernels';
 export { GridPositionEmbedding, TransformerEncoderLayer } from './transformer';
 // conv.ts's Conv2d (torch semantics; its 4-argument form is the older layers.ts layer) is the one exported
 export {

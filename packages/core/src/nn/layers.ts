@@ -3,7 +3,7 @@ import { tf } from '../engine';
 import type { Rng } from '../rng';
 import { Module, xavierUniform } from './module';
 import { nativeDropout } from '../native-random';
-import { linear } from './kernels';
+import { layerNormInference, linear } from './kernels';
 
 /** y = x W + b over the last axis; W is [in, out] (xavier-uniform init, zero bias, as UniAD's initializer). */
 export class Linear extends Module {
@@ -42,10 +42,13 @@ export class LayerNorm extends Module {
 }
 
 /**
- * y = (x − μ) / sqrt(σ² + ε) · γ + β over the last axis, with a hand-written backward pass
+ * y = (x − μ) / sqrt(σ² + ε) · γ + β over the last axis. Outside gradient recording (inference), oneDNN's one-kernel
+ * `_MklLayerNorm` where available; otherwise the composition below with a hand-written backward pass
  * (dx = rstd · (dx̂ − mean(dx̂) − x̂ · mean(dx̂ · x̂)), dx̂ = dy · γ): about 2× faster than differentiating tf.moments.
  */
 export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): Tensor {
+  const fast = layerNormInference(x, gamma, beta, eps); // one oneDNN kernel when no gradient is recorded
+  if (fast) return fast;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const f = tf.customGrad(((xi: Tensor, g: Tensor, b: Tensor, save: (t: Tensor[]) => void) => {
     const d = xi.shape[xi.shape.length - 1];
