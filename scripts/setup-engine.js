@@ -94,10 +94,7 @@ function patchBindingSource(dir) {
 function rebuildPatched(name, dir) {
   if (!patchBindingSource(dir)) return false;
   log(`${name}: rebuilding the addon with list(string) attributes (node-gyp, about 30 s)`);
-  const env = { ...process.env };
-  const nd = nodeDir();
-  if (nd) env.npm_config_nodedir = nd;
-  env.PATH = [path.join(ROOT, 'node_modules', '.bin'), env.PATH].join(path.delimiter);
+  const env = buildEnv();
   // write the new addon beside the old one's inode (a running process may have the old one mapped)
   const mod = path.join(dir, 'lib');
   for (const f of walk(mod)) if (f.endsWith('.node')) fs.renameSync(f, `${f}.old`);
@@ -163,12 +160,17 @@ function nodeDir() {
   return undefined;
 }
 
-function runInstallJs(dir, extraEnv, timeoutMs) {
+/** The environment of an addon build: Node's local headers, node-pre-gyp and node-gyp from the workspace's node_modules/.bin. */
+function buildEnv(extraEnv = {}) {
   const env = { ...process.env, ...extraEnv };
   const nd = nodeDir();
   if (nd) env.npm_config_nodedir = nd;
-  // node-pre-gyp and node-gyp come from the workspace's node_modules/.bin
   env.PATH = [path.join(ROOT, 'node_modules', '.bin'), env.PATH].join(path.delimiter);
+  return env;
+}
+
+function runInstallJs(dir, extraEnv, timeoutMs) {
+  const env = buildEnv(extraEnv);
   const r = cp.spawnSync(process.execPath, ['scripts/install.js'], { cwd: dir, env, encoding: 'utf8', timeout: timeoutMs });
   if (r.status !== 0) log(`install.js failed (${r.status ?? r.signal}): ${(r.stdout + r.stderr).trim().split('\n').slice(-3).join(' | ')}`);
   return r.status === 0;

@@ -25,29 +25,35 @@ export const stringAttr = (name: string, value: string): NativeAttr => ({ name, 
 /** A list(string) attribute (e.g. `fused_ops`): needs the binding patch that `npm run setup` applies (see `listAttrs`). */
 export const stringListAttr = (name: string, value: string[]): NativeAttr => ({ name, type: backend().binding.TF_ATTR_STRING, value });
 
-let listAttrsOk: boolean | null = null;
+/**
+ * A capability of this TensorFlow build, probed on first use and remembered: `check` runs a tiny kernel (inside
+ * tf.tidy) and returns true, or returns false / throws when the kernel or attribute is missing.
+ */
+export function probeOnce(check: () => boolean): () => boolean {
+  let ok: boolean | null = null;
+  return () => {
+    if (ok === null) {
+      try {
+        ok = tf.tidy(check);
+      } catch {
+        ok = false;
+      }
+    }
+    return ok;
+  };
+}
+
 /**
  * True when this binding can set list(string) attributes, i.e. it was built with unified-ad's patch
  * (`patchBindingSource` in scripts/setup-engine.js, applied by `npm run setup`). The stock tfjs-node binding reads only
  * single strings and fails on a list; then the fused kernels that need one (`_FusedMatMul`) are not used.
  * Checked once, with a 1×1 fused product.
  */
-export function listAttrs(): boolean {
-  if (listAttrsOk !== null) return listAttrsOk;
-  listAttrsOk = false;
+export const listAttrs = probeOnce(() => {
   if (!isNativeEngine()) return false;
-  try {
-    const y = tf.tidy(() => {
-      const one = tf.ones([1, 1]);
-      return runNative('_FusedMatMul', [...fusedMatMulAttrs(['BiasAdd']), typeAttr('T', tfTypes().TF_FLOAT)], [one, one, tf.ones([1])]);
-    });
-    listAttrsOk = y.dataSync()[0] === 2;
-    y.dispose();
-  } catch {
-    listAttrsOk = false;
-  }
-  return listAttrsOk;
-}
+  const one = tf.ones([1, 1]);
+  return runNative('_FusedMatMul', [...fusedMatMulAttrs(['BiasAdd']), typeAttr('T', tfTypes().TF_FLOAT)], [one, one, tf.ones([1])]).dataSync()[0] === 2;
+});
 
 /** The attributes of TensorFlow's `_FusedMatMul` but T (x·W then `ops`, e.g. ['BiasAdd', 'Relu']; no transposes). */
 export function fusedMatMulAttrs(ops: string[]): NativeAttr[] {

@@ -7,7 +7,7 @@
 import type { Tensor, Tensor2D } from '@tensorflow/tfjs-node';
 import { tf } from '../engine';
 import { UserError } from '../errors';
-import { TF_BFLOAT16, boolAttr, castNative, fusedMatMulAttrs, listAttrs, nativeKernels, runNative, stringAttr, tfTypes, typeAttr } from '../native-op';
+import { TF_BFLOAT16, boolAttr, castNative, fusedMatMulAttrs, listAttrs, nativeKernels, probeOnce, runNative, stringAttr, tfTypes, typeAttr } from '../native-op';
 
 const T = () => typeAttr('T', tfTypes().TF_FLOAT);
 const NHWC = () => stringAttr('data_format', 'NHWC');
@@ -110,20 +110,12 @@ export function linear(x: Tensor2D, w: Tensor, b: Tensor | null, activation: 'li
   return (b ? f(x, w, b) : f(x, w)) as unknown as Tensor2D;
 }
 
-let mklSoftmax: boolean | null = null;
+// oneDNN's softmax is registered under the 'MklNameChangeOp' kernel label
+const mklSoftmax = (t: Tensor) => runNative('_MklSoftmax', [T(), stringAttr('_kernel', 'MklNameChangeOp')], [t]);
+const hasMklSoftmax = probeOnce(() => (mklSoftmax(tf.zeros([1, 2])), true));
 /** oneDNN's softmax kernel when this TensorFlow build has it (about 2× TF's Eigen softmax here), else TF's. */
 function nativeSoftmax(x: Tensor): Tensor {
-  // oneDNN's op is registered under the 'MklNameChangeOp' kernel label
-  const mkl = (t: Tensor) => runNative('_MklSoftmax', [T(), stringAttr('_kernel', 'MklNameChangeOp')], [t]);
-  if (mklSoftmax === null) {
-    try {
-      tf.tidy(() => mkl(tf.zeros([1, 2])));
-      mklSoftmax = true;
-    } catch {
-      mklSoftmax = false;
-    }
-  }
-  return mklSoftmax ? mkl(x) : runNative('Softmax', [T()], [x]);
+  return hasMklSoftmax() ? mklSoftmax(x) : runNative('Softmax', [T()], [x]);
 }
 
 const softmaxFn = custom(([x], save) => {
@@ -138,7 +130,6 @@ export function softmax(x: Tensor): Tensor {
   return nativeKernels() ? softmaxFn(x) : tf.softmax(x, -1);
 }
 
-let mklLayerNorm: boolean | null = null;
 let mklLayerNormOn = true;
 /** Turns the one-kernel inference LayerNorm off or on (A/B timing, tests); returns the old setting. */
 export function setInferenceLayerNorm(on: boolean): boolean {
@@ -155,18 +146,10 @@ const tapeOff = (): boolean => !(tf.engine() as unknown as { isTapeOn(): boolean
  * keeps the hand-written backward pass (and its exact numerics).
  */
 export function layerNormInference(x: Tensor, gamma: Tensor, beta: Tensor, eps: number): Tensor | null {
-  if (!mklLayerNormOn || !nativeKernels() || !tapeOff()) return null;
-  const run = (t: Tensor, g: Tensor, b: Tensor) =>
-    runNative('_MklLayerNorm', [T(), { name: 'epsilon', type: tfTypes().TF_ATTR_FLOAT, value: eps }], [t, g, b]);
-  if (mklLayerNorm === null) {
-    try {
-      tf.tidy(() => run(tf.zeros([1, 2]), tf.ones([2]), tf.zeros([2])).dataSync());
-      mklLayerNorm = true;
-    } catch {
-      mklLayerNorm = false;
-    }
-  }
-  if (!mklLayerNorm) return null;
+  if (!mklLayerNormOn || !nativeKernels() || !tapeOff() || !hasMklLayerNorm()) return null;
   const d = x.shape[x.shape.length - 1]!;
-  return tf.tidy(() => run(x.shape.length === 2 ? x : x.reshape([-1, d]), gamma, beta).reshape(x.shape));
+  return tf.tidy(() => mklLayerNorm(x.shape.length === 2 ? x : x.reshape([-1, d]), gamma, beta, eps).reshape(x.shape));
 }
+const mklLayerNorm = (t: Tensor, g: Tensor, b: Tensor, eps: number) =>
+  runNative('_MklLayerNorm', [T(), { name: 'epsilon', type: tfTypes().TF_ATTR_FLOAT, value: eps }], [t, g, b]);
+const hasMklLayerNorm = probeOnce(() => (mklLayerNorm(tf.zeros([1, 2]), tf.ones([2]), tf.zeros([2]), 1e-5).dataSync(), true));
