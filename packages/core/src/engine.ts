@@ -18,8 +18,28 @@ export interface EngineInfo {
   tfjsVersion: string;
   gpu: boolean;
   threads: number | null;
+  /**
+   * oneDNN's floating-point math mode for float32 work, fixed at start-up by UNIFIED_AD_FPMATH (see `fpmathFromEnv`):
+   * 'fp32' (strict, the default) or 'bf16' (oneDNN's matmul and convolution primitives may round their float32 inputs
+   * to bfloat16 inside the kernel — AMX / AVX512-BF16 where the CPU has them; storage and everything else stay float32).
+   */
+  fpmath: FpMath;
   /** why the preferred engine was not used, if it was not */
   fallbackReason?: string;
+}
+
+export type FpMath = 'fp32' | 'bf16';
+
+/**
+ * UNIFIED_AD_FPMATH: unset / 'fp32' (strict float32) or 'bf16'. TensorFlow reads its oneDNN math mode
+ * (TF_SET_ONEDNN_FPMATH_MODE) once per process, so this is a start-up setting, not a switch; a bad value is a one-line
+ * error naming the variable (printed, exit 2: it is read while modules load, before any command can catch it).
+ */
+export function fpmathFromEnv(env: NodeJS.ProcessEnv = process.env): FpMath | string {
+  const v = env.UNIFIED_AD_FPMATH;
+  if (v === undefined || v === '' || v === 'fp32') return 'fp32';
+  if (v === 'bf16') return 'bf16';
+  return `UNIFIED_AD_FPMATH must be fp32 or bf16, got '${v}'`;
 }
 
 function cudaPresent(): boolean {
@@ -140,6 +160,14 @@ function withNativeStderrFiltered<T>(fn: () => T): T {
 function load(): { tf: Tf; info: EngineInfo } {
   // TensorFlow's C++ logging of CPU features etc. is noise for users (TF ≥ 2.16 also needs the capture below).
   process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
+  const fpmath = fpmathFromEnv();
+  if (fpmath !== 'fp32' && fpmath !== 'bf16') {
+    process.stderr.write(`error: ${fpmath}\n`);
+    process.exit(2);
+  }
+  // TensorFlow's own switch, read when its first oneDNN primitive is made; strict unless asked for
+  if (fpmath === 'bf16') process.env.TF_SET_ONEDNN_FPMATH_MODE = 'BF16';
+  else delete process.env.TF_SET_ONEDNN_FPMATH_MODE;
   const errors: string[] = [];
   const candidates: string[] = [];
   if (process.env.UNIFIED_AD_ENGINE !== 'js') {
@@ -164,6 +192,7 @@ function load(): { tf: Tf; info: EngineInfo } {
         tfjsVersion: tf.version_core,
         gpu: pkg.endsWith('-gpu'),
         threads: null,
+        fpmath,
         fallbackReason: errors.length ? errors.join('; ') : undefined,
       };
       return { tf, info };
@@ -182,7 +211,7 @@ function load(): { tf: Tf; info: EngineInfo } {
   );
   return {
     tf,
-    info: { backend: 'cpu', package: '@tensorflow/tfjs', tfVersion: null, tfjsVersion: tf.version_core, gpu: false, threads: null, fallbackReason: reason },
+    info: { backend: 'cpu', package: '@tensorflow/tfjs', tfVersion: null, tfjsVersion: tf.version_core, gpu: false, threads: null, fpmath: 'fp32', fallbackReason: reason },
   };
 }
 

@@ -1,6 +1,6 @@
 // @unified-ad/core: what every method shares. Frozen backbones and the MFCN neck are in @unified-ad/backbones.
 // the native engine
-export { tf, engineInfo, requireNativeEngine, matmulGflops, filterNativeStartupLog, type Tf, type EngineInfo } from './engine';
+export { tf, engineInfo, requireNativeEngine, matmulGflops, filterNativeStartupLog, fpmathFromEnv, type Tf, type EngineInfo, type FpMath } from './engine';
 // seeded randomness (xoshiro128** + TensorFlow's stateless Philox kernels)
 export { Rng, type RngState } from './rng';
 export { effectiveDropoutRate, keepMask } from './native-random';

@@ -165,7 +165,7 @@ describe('extractFeatures with the cache', () => {
     tf.dispose([first.features, again.features, third.features]);
   });
 
-  it('the key covers pixels, backbone, weights, layers, grid size, input size and dtype', () => {
+  it('the key covers pixels, backbone, weights, layers, grid size, input size, dtype and oneDNN math mode bf16', () => {
     const px = Float32Array.from({ length: 12 }, (_, i) => i);
     const parts = { backbone: 'fake', weightsHash: 'w1', layers: ['a', 'b'], size: 4, inputSize: 16, dtype: 'float32' as const };
     const k = featureKey(px, parts);
@@ -182,7 +182,9 @@ describe('extractFeatures with the cache', () => {
       featureKey(px, { ...parts, size: 7 }),
       featureKey(px, { ...parts, inputSize: 32 }),
       featureKey(px, { ...parts, dtype: 'float16' }),
+      featureKey(px, parts, 'bf16'), // UNIFIED_AD_FPMATH=bf16 rounds the backbone's convolutions
     ];
+    expect(featureKey(px, parts, 'fp32')).toBe(k); // float32 keys are what they were before the math mode existed
     expect(new Set([k, ...variants]).size).toBe(variants.length + 1);
   });
 

@@ -4,6 +4,8 @@
 //   data     a listing of the samples: (id, class, split, label, defect, image/mask content hash, size)
 //   weights  sha256 of the backbone weights
 //   code     git HEAD + dirty flag when this is a git checkout, else the package versions
+//   (and, inside config, `env.UNIFIED_AD_FPMATH: bf16` when the process ran oneDNN in math mode bf16: it changes
+//   the numbers like a config key; absent in float32, so float32 fingerprints are what they always were)
 //
 // `hash` covers config, data and weights, and NOT code. Policy (see fingerprintVerdict):
 //   - config, data or weights differ  → the old results are not those of this run: an experiment cell is
@@ -16,7 +18,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { UserError, repoRoot, writeFileAtomic } from '@unified-ad/core';
+import { UserError, engineInfo, repoRoot, writeFileAtomic, type FpMath } from '@unified-ad/core';
 
 export const FINGERPRINT_FILE = 'fingerprint.json';
 export const FINGERPRINT_VERSION = 1;
@@ -219,11 +221,15 @@ export interface FingerprintInput {
   codeVersion?: CodeVersion;
   /** dotted config keys that do not change the numbers and are left out (e.g. ['name']) */
   ignoreKeys?: readonly string[];
+  /** oneDNN math mode of the process (default: engineInfo.fpmath) */
+  fpmath?: FpMath;
 }
 
 /** The fingerprint of a run; `hash` covers config, data and weights (not code: see the file header). */
 export function runFingerprint(input: FingerprintInput): Fingerprint {
-  const config = canonicalize(withoutKeys(input.config, input.ignoreKeys ?? []));
+  const bare = withoutKeys(input.config, input.ignoreKeys ?? []);
+  const fpmath = input.fpmath ?? engineInfo.fpmath;
+  const config = canonicalize(fpmath === 'bf16' ? { ...(bare as object), env: { UNIFIED_AD_FPMATH: 'bf16' } } : bare);
   const data = { count: input.dataListing.count, sha256: input.dataListing.sha256 };
   const weights = input.weightsSha256;
   const hash = sha256(canonicalJson({ v: FINGERPRINT_VERSION, config, data, weights }));

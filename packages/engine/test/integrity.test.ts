@@ -253,6 +253,17 @@ describe('fingerprints', () => {
     expect(v.summary).toContain('extra ((absent) → true)');
   });
 
+  it('oneDNN math mode bf16 (UNIFIED_AD_FPMATH) is part of the hash and named in the diff; float32 adds nothing', () => {
+    const a = runFingerprint({ config: cfg(), dataListing: listing, weightsSha256: 'w', codeVersion: code('c1') });
+    const a32 = runFingerprint({ config: cfg(), dataListing: listing, weightsSha256: 'w', codeVersion: code('c1'), fpmath: 'fp32' });
+    expect(a32.hash).toBe(a.hash); // this process is float32: the default
+    const b = runFingerprint({ config: cfg(), dataListing: listing, weightsSha256: 'w', codeVersion: code('c1'), fpmath: 'bf16' });
+    expect(b.hash).not.toBe(a.hash);
+    const v = fingerprintVerdict(a, b);
+    expect(v.same).toBe(false);
+    expect(v.summary).toBe('env.UNIFIED_AD_FPMATH ((absent) → "bf16")');
+  });
+
   it('policy: a code change alone is a warning, not a refusal; it is not part of the hash', () => {
     const a = runFingerprint({ config: cfg(), dataListing: listing, weightsSha256: 'w', codeVersion: code('c1') });
     const b = runFingerprint({ config: cfg(), dataListing: listing, weightsSha256: 'w', codeVersion: code('c2') });

@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import type { Tensor4D } from '@tensorflow/tfjs-node';
-import { Rng, benchReconstructor, nn } from '@unified-ad/core';
+import { Rng, benchReconstructor, engineInfo } from '@unified-ad/core';
 import { UniADConfigSchema } from './config';
 import { UniAD } from './model';
 
@@ -20,30 +20,37 @@ export function benchUniADTorch(): Record<string, number | string> {
 }
 
 /**
- * The paper-shape step in float32 (`uniad_train_step_b8_ms`, `uniad_infer_b8_ms`) and with the linear layers'
- * matmuls in bfloat16 (`…_bf16_ms`, `nn.setMatmulPrecision('bf16')`; opt-in, not used by any profile yet).
+ * The paper-shape step in this process's oneDNN math mode: float32 (`uniad_train_step_b8_ms`, `uniad_infer_b8_ms`)
+ * or, under UNIFIED_AD_FPMATH=bf16, bfloat16 matmuls and convolutions (`…_bf16_ms`). TensorFlow fixes the mode per
+ * process, so a float32 process measures the bf16 pair in a child process (`bf16Child`, default on), one after the
+ * other, never at the same time.
  */
-export async function benchUniAD(opts: { steps?: number; warmup?: number } = {}): Promise<Record<string, number>> {
+export async function benchUniAD(opts: { steps?: number; warmup?: number; bf16Child?: boolean } = {}): Promise<Record<string, number>> {
   const r = (x: number) => Math.round(x * 10) / 10;
   const out: Record<string, number> = {};
-  for (const p of ['fp32', 'bf16'] as const) {
-    const before = nn.setMatmulPrecision(p);
-    const rng = new Rng(0);
-    const model = new UniAD(UniADConfigSchema.parse({}), 272, 14, rng);
-    const x = rng.normalTensor([8, 14, 14, 272]) as Tensor4D;
-    try {
-      const { trainMs, inferMs } = benchReconstructor(model, x, opts.steps ?? 7, opts.warmup ?? 2);
-      const tag = p === 'fp32' ? '' : '_bf16';
-      out[`uniad_train_step_b8${tag}_ms`] = r(trainMs);
-      out[`uniad_infer_b8${tag}_ms`] = r(inferMs);
-      out.uniad_params_c272 = model.parameterCount();
-    } finally {
-      nn.setMatmulPrecision(before);
-      x.dispose();
-      model.dispose();
-    }
+  const rng = new Rng(0);
+  const model = new UniAD(UniADConfigSchema.parse({}), 272, 14, rng);
+  const x = rng.normalTensor([8, 14, 14, 272]) as Tensor4D;
+  try {
+    const { trainMs, inferMs } = benchReconstructor(model, x, opts.steps ?? 7, opts.warmup ?? 2);
+    const tag = engineInfo.fpmath === 'bf16' ? '_bf16' : '';
+    out[`uniad_train_step_b8${tag}_ms`] = r(trainMs);
+    out[`uniad_infer_b8${tag}_ms`] = r(inferMs);
+    out.uniad_params_c272 = model.parameterCount();
+  } finally {
+    x.dispose();
+    model.dispose();
   }
+  if (engineInfo.fpmath === 'fp32' && (opts.bf16Child ?? true)) Object.assign(out, benchUniADBf16(opts));
   return out;
+}
+
+/** The same bench in a child process with UNIFIED_AD_FPMATH=bf16 (its keys end in `_bf16_ms`). */
+export function benchUniADBf16(opts: { steps?: number; warmup?: number } = {}): Record<string, number> {
+  const args = ['-r', 'ts-node/register/transpile-only', __filename, String(opts.steps ?? 7), String(opts.warmup ?? 2)];
+  const c = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 600_000, env: { ...process.env, UNIFIED_AD_FPMATH: 'bf16' } });
+  if (c.status !== 0) throw new Error(`bf16 bench child failed: ${(c.stderr || c.error?.message || '').trim().split('\n').pop()}`);
+  return JSON.parse(c.stdout.trim().split('\n').pop()!) as Record<string, number>;
 }
 
 /** Ours / PyTorch's time for the keys both benches produced (≤ 0.6 is issue #16's target). */
@@ -60,4 +67,7 @@ export function uniadTorchRatios(keys: Record<string, number | string>): Record<
   return out;
 }
 
-if (require.main === module) benchUniAD().then((r) => console.log(JSON.stringify(r)));
+if (require.main === module) {
+  const [steps, warmup] = process.argv.slice(2).map(Number);
+  benchUniAD({ steps: steps || undefined, warmup: Number.isFinite(warmup) ? warmup : undefined }).then((r) => console.log(JSON.stringify(r)));
+}

@@ -5,15 +5,23 @@
 // the generic tfjs composition as its fallback on other backends, and the tests check both agree in value and
 // gradient. Set UNIFIED_AD_GENERIC_OPS=1 to force the generic path (to compare or to debug).
 import type { Tensor, Tensor2D } from '@tensorflow/tfjs-node';
-import { tf } from '../engine';
+import { engineInfo, tf } from '../engine';
 import { UserError } from '../errors';
 import { TF_BFLOAT16, boolAttr, castNative, fusedMatMulAttrs, listAttrs, nativeKernels, probeOnce, runNative, stringAttr, tfTypes, typeAttr } from '../native-op';
 
 const T = () => typeAttr('T', tfTypes().TF_FLOAT);
 const NHWC = () => stringAttr('data_format', 'NHWC');
 
-/** a·b with optional transposes (TF MatMul: no reshapes to a batch of one). */
+/** True when the process runs oneDNN in math mode bf16 (UNIFIED_AD_FPMATH=bf16, read by engine.ts at start-up). */
+const bf16Math = (): boolean => engineInfo.fpmath === 'bf16';
+
+/**
+ * a·b with optional transposes, no reshapes to a batch of one. TF's 2-D MatMul runs oneDNN's sgemm, which ignores
+ * the math mode; in math mode bf16 the same product goes through BatchMatMulV2 (oneDNN's matmul primitive, which
+ * honours it: AMX bf16 on a CPU that has it, e.g. 0.41 against 0.92 ms at [1568, 256]·[256, 256]).
+ */
 function matMul2d(a: Tensor, b: Tensor, ta: boolean, tb: boolean): Tensor {
+  if (bf16Math()) return runNative('BatchMatMulV2', [boolAttr('adj_x', ta), boolAttr('adj_y', tb), T()], [a, b]);
   return runNative('MatMul', [boolAttr('transpose_a', ta), boolAttr('transpose_b', tb), T()], [a, b]);
 }
 
@@ -106,7 +114,8 @@ function linearFn(hasBias: boolean, relu: boolean, bf16: boolean, fused: boolean
 export function linear(x: Tensor2D, w: Tensor, b: Tensor | null, activation: 'linear' | 'relu' = 'linear'): Tensor2D {
   if (!nativeKernels()) return tf.fused.matMul({ a: x, b: w as Tensor2D, bias: b ?? undefined, activation }) as Tensor2D;
   const bf16 = matmulPrecision() === 'bf16';
-  const f = linearFn(b !== null, activation === 'relu', bf16, fusedMatMul && !bf16 && b !== null && listAttrs());
+  // (_FusedMatMul is sgemm too: not in math mode bf16)
+  const f = linearFn(b !== null, activation === 'relu', bf16, fusedMatMul && !bf16 && !bf16Math() && b !== null && listAttrs());
   return (b ? f(x, w, b) : f(x, w)) as unknown as Tensor2D;
 }
 
@@ -150,6 +159,22 @@ export function layerNormInference(x: Tensor, gamma: Tensor, beta: Tensor, eps: 
   const d = x.shape[x.shape.length - 1]!;
   return tf.tidy(() => mklLayerNorm(x.shape.length === 2 ? x : x.reshape([-1, d]), gamma, beta, eps).reshape(x.shape));
 }
-const mklLayerNorm = (t: Tensor, g: Tensor, b: Tensor, eps: number) =>
-  runNative('_MklLayerNorm', [T(), { name: 'epsilon', type: tfTypes().TF_ATTR_FLOAT, value: eps }], [t, g, b]);
-const hasMklLayerNorm = probeOnce(() => (mklLayerNorm(tf.zeros([1, 2]), tf.ones([2]), tf.zeros([2]), 1e-5).dataSync(), true));
+// Which kernel label reaches oneDNN's LayerNorm differs by host: on some (AMD EPYC, 2026-12-02) the op runs as is,
+// on others (Intel Xeon with AMX, same TF build) the eager rewrite labels it 'MklNameChangeOp', which no LayerNorm
+// kernel carries, unless an empty label is given. Tried in that order, the first that runs is kept.
+const LN_LABELS: (string | null)[] = ['', null];
+let lnLabel: string | null | undefined;
+const mklLayerNorm = (t: Tensor, g: Tensor, b: Tensor, eps: number, label = lnLabel ?? null) =>
+  runNative('_MklLayerNorm', [T(), { name: 'epsilon', type: tfTypes().TF_ATTR_FLOAT, value: eps }, ...(label === null ? [] : [stringAttr('_kernel', label)])], [t, g, b]);
+const hasMklLayerNorm = probeOnce(() => {
+  for (const label of LN_LABELS) {
+    try {
+      mklLayerNorm(tf.zeros([1, 2]), tf.ones([2]), tf.zeros([2]), 1e-5, label).dataSync();
+      lnLabel = label;
+      return true;
+    } catch {
+      /* the next label */
+    }
+  }
+  return false;
+});

@@ -9,7 +9,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { writeFileAtomic, type FeatureMap } from '@unified-ad/core';
+import { engineInfo, writeFileAtomic, type FeatureMap, type FpMath } from '@unified-ad/core';
 import { decodeFloat16, encodeFloat16 } from './float16';
 
 export type CacheDtype = 'float32' | 'float16';
@@ -32,9 +32,11 @@ export interface FeatureKeyParts {
 }
 
 /** Content-addressed key: sha256 over the key parts and the resized input pixels (float32 bytes). */
-export function featureKey(pixels: Float32Array, parts: FeatureKeyParts): string {
+export function featureKey(pixels: Float32Array, parts: FeatureKeyParts, fpmath: FpMath = engineInfo.fpmath): string {
   const h = crypto.createHash('sha256');
-  h.update(JSON.stringify({ v: VERSION, b: parts.backbone, w: parts.weightsHash, l: parts.layers, s: parts.size, i: parts.inputSize, d: parts.dtype }));
+  // oneDNN math mode bf16 (UNIFIED_AD_FPMATH) rounds the backbone's convolutions too: its features get their own keys
+  const m = fpmath === 'bf16' ? { m: 'bf16' } : {};
+  h.update(JSON.stringify({ v: VERSION, b: parts.backbone, w: parts.weightsHash, l: parts.layers, s: parts.size, i: parts.inputSize, d: parts.dtype, ...m }));
   h.update('\n');
   h.update(new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength));
   return h.digest('hex');
