@@ -77,6 +77,7 @@ export function formatInfo(r: InfoReport): string {
     `engine          ${e.backend} (${e.package}${e.tfVersion ? `, TensorFlow ${e.tfVersion}` : ''}, tfjs ${e.tfjsVersion}${e.gpu ? ', GPU' : ''})`,
   ];
   if (e.fallbackReason) lines.push(`engine note     ${e.fallbackReason}`);
+  if (e.fpmath === 'bf16') lines.push('math mode       bf16 (UNIFIED_AD_FPMATH: oneDNN matmuls and convolutions on bfloat16 kernels)');
   lines.push(
     `node            ${r.node}`,
     `versions        ${Object.entries(r.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`,
