@@ -165,7 +165,8 @@ function load(): { tf: Tf; info: EngineInfo } {
     process.stderr.write(`error: ${fpmath}\n`);
     process.exit(2);
   }
-  // TensorFlow's own switch, read when its first oneDNN primitive is made; strict unless asked for
+  // TensorFlow's own switch, read when its first oneDNN primitive is made. A TF_SET_ONEDNN_FPMATH_MODE set by hand is
+  // cleared in float32, so engineInfo.fpmath (and the cache keys and fingerprints built on it) says what really ran.
   if (fpmath === 'bf16') process.env.TF_SET_ONEDNN_FPMATH_MODE = 'BF16';
   else delete process.env.TF_SET_ONEDNN_FPMATH_MODE;
   const errors: string[] = [];
