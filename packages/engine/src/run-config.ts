@@ -18,6 +18,12 @@ export const EvalConfigSchema = z
     blurSigma: z.number().min(0).default(0),
     /** image score from a map when the method has none of its own; UniAD: max of 16×16 average-pooled map */
     imageScore: ImageScoreSchema.default({ kind: 'avgpool-max', window: 16 }),
+    /**
+     * which map the image score is taken from when blurSigma > 0: 'blurred' (PaDiM's rule: max of the smoothed map)
+     * or 'raw' (the map before the blur, as the method made it: the blur then only smooths the pixel maps).
+     * Unset means 'blurred' and is left out of the resolved config, so the fingerprints of earlier runs stay as they were.
+     */
+    imageScoreMap: z.enum(['blurred', 'raw']).optional(),
     /** metrics computed in the final evaluation */
     metrics: z.array(z.enum(['i_auroc', 'i_ap', 'i_f1max', 'p_auroc', 'p_ap', 'p_f1max', 'aupro', 'mad'])).default(['i_auroc', 'p_auroc', 'i_ap', 'p_ap', 'i_f1max', 'p_f1max']),
     /** metrics computed in the evaluations during training (every train.evalEvery epochs) */
