@@ -1,12 +1,15 @@
 // The ablation table (as `uniad experiment run ablation` writes it) from separately trained run folders, e.g. the
 // variants of a profile run side by side as plain `uniad train` runs:
-//   npx ts-node -T experiments/scripts/ablation-table.ts <out-dir> [--budget cpu] full=<run-dir> no-jitter=<run-dir> ...
+//   npx ts-node -T experiments/scripts/ablation-table.ts <out-dir> [--budget cpu] [--eval eval.key=value ...] full=<run-dir> no-jitter=<run-dir> ...
 // Each run must be the full model's config with exactly its variant's change (checked; names and classes aside),
 // so a table row is never a run of some other config. Writes <out-dir>/ablation.{md,csv} and ablation-per-class.md.
+// --eval (repeatable): take every run's metrics from its re-evaluation with these eval.* overrides (the
+// eval-last-<tag>.json that `uniad eval <run> <overrides>` wrote, of the last checkpoint) instead of results.json.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { deepMerge, UserError, writeFileAtomic } from '@unified-ad/core';
 import { configHash, type Budget, type CellResult } from '../src/grid/plan';
+import { overriddenEval } from '../src/commands/evaluate';
 import { ablationTable, ablationVariants } from '../src/experiments/ablation';
 import { readRunFolder } from '../src/run-folder';
 import { tableToText, writeTable } from '../src/tables';
@@ -26,6 +29,12 @@ function main(args: string[]): void {
     budget = args[b + 1] as Budget;
     args = [...args.slice(0, b), ...args.slice(b + 2)];
   }
+  const evalOverrides: string[] = [];
+  for (let i = args.indexOf('--eval'); i >= 0; i = args.indexOf('--eval')) {
+    if (!args[i + 1]?.startsWith('eval.')) throw new UserError(`--eval: expected an eval.key=value setting after it (got '${args[i + 1] ?? ''}')`);
+    evalOverrides.push(args[i + 1]!);
+    args = [...args.slice(0, i), ...args.slice(i + 2)];
+  }
   const [out, ...pairs] = args;
   if (!out || !pairs.length) throw new UserError('usage: ablation-table.ts <out-dir> [--budget cpu] full=<run-dir> <variant>=<run-dir> ...');
   const variants = ablationVariants(budget);
@@ -37,6 +46,13 @@ function main(args: string[]): void {
     if (!v) throw new UserError(`'${name}': no such ablation variant at budget ${budget} (variants: ${variants.map((x) => x.name).join(', ')})`);
     const { cfg, result } = readRunFolder(dir);
     if (!result) throw new UserError(`${dir}: not finished (no results.json)`);
+    if (evalOverrides.length) {
+      const { eval: ev, tag } = overriddenEval((cfg as { eval: never }).eval, evalOverrides);
+      const f = path.join(dir, `eval-last${tag}.json`);
+      if (!fs.existsSync(f)) throw new UserError(`${f}: no re-evaluation with ${evalOverrides.join(' ')} (run: npx uniad eval ${dir} ${evalOverrides.join(' ')})`);
+      const re = JSON.parse(fs.readFileSync(f, 'utf8')) as { per_class: typeof result.per_class; mean: typeof result.mean };
+      return { v, dir, cfg: { ...cfg, eval: ev }, result: { ...result, per_class: re.per_class, mean: re.mean } };
+    }
     return { v, dir, cfg, result };
   });
   const full = runs.find((r) => r.v.name === 'full');

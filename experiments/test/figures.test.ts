@@ -9,6 +9,7 @@ import '../src/models';
 import { ablationVariants } from '../src/experiments/ablation';
 import { ablation, fig3 } from '../src/experiments';
 import { runGrid } from '../src/grid/runner';
+import { evaluateRun } from '../src/commands/evaluate';
 import { parseCsv } from '../src/report';
 
 let tmp: string;
@@ -94,5 +95,22 @@ describe('experiments at the smoke budget', () => {
     const wrong = script(path.join(tmp, 'abl-wrong'), '--budget', 'smoke', cell('full'), `no-jitter=${path.join(out, 'cells', 'uniad_unified_all_s0_full')}`);
     expect(wrong.status).toBe(1);
     expect(wrong.stderr.trim().split('\n').pop()).toMatch(/uniad_unified_all_s0_full: its model\.config is not the full model's with no-jitter's change \{"jitter":\{"scale":0\}\}$/);
+
+    // --eval: the rows come from each run's re-evaluation with those eval settings, and it must exist
+    const ev = ['eval.blurSigma=2', 'eval.imageScoreMap=raw'];
+    const noEval = script(path.join(tmp, 'abl-noeval'), '--budget', 'smoke', '--eval', ev[0]!, '--eval', ev[1]!, cell('full'), cell('no-jitter'));
+    expect(noEval.status).toBe(1);
+    expect(noEval.stderr).toMatch(/eval-last-[0-9a-f]{8}\.json: no re-evaluation with eval\.blurSigma=2 eval\.imageScoreMap=raw \(run: npx uniad eval /);
+    const means: Record<string, { i_auroc?: number; p_auroc?: number }> = {};
+    for (const v of ['full', 'no-jitter']) means[v] = (await evaluateRun(cell(v).slice(v.length + 1), { checkpoint: 'last', overrides: ev, log: quiet })).mean;
+    const withEval = script(path.join(tmp, 'abl-eval'), '--budget', 'smoke', '--eval', ev[0]!, '--eval', ev[1]!, cell('full'), cell('no-jitter'));
+    expect(withEval.status, withEval.stderr).toBe(0);
+    const evRows = parseCsv(read(tmp, 'abl-eval', 'ablation.csv'));
+    for (const v of ['full', 'no-jitter']) {
+      const row = evRows.find((x) => x[1] === v)!;
+      expect([row[2], row[3]]).toEqual([(100 * means[v]!.i_auroc!).toFixed(1), (100 * means[v]!.p_auroc!).toFixed(1)]);
+    }
+    // the blur moved the pixel metric of at least one run away from results.json's
+    expect(evRows.slice(1).map((x) => x[3])).not.toEqual(subRows.filter((x) => x[1] === 'full' || x[1] === 'no-jitter').map((x) => x[3]));
   });
 });
