@@ -20,8 +20,9 @@ describe('fig3 cpu budget', () => {
     expect(mlp.train).toMatchObject({ epochs: 60, lr: 0.001, schedule: { kind: 'constant' }, evalEvery: 4 });
     expect(mlp.eval).toMatchObject({ keepMaps: 4, periodicMetrics: ['i_auroc', 'p_auroc'] });
     const uniad = finishConfig(fig3Edit(methodRawConfig('uniad', 'cpu'), 'uniad', 'cpu'), { budget: 'cpu', seeds: 1 }, 'uniad-cpu');
-    // UniAD keeps its profile (three ideas, dropout) and only gets the shorter schedule
-    expect(uniad.model.config).toMatchObject({ hiddenDim: 256, dropout: 0.1, neighborMask: { size: 7 } });
+    // UniAD keeps its profile (three ideas, its dropout 0 and batch 8) and only gets the shorter schedule
+    expect(uniad.model.config).toMatchObject({ hiddenDim: 256, dropout: 0, neighborMask: { size: 7 }, jitter: { scale: 20 } });
+    expect(uniad.train.batchSize).toBe(8);
     expect(uniad.train).toMatchObject({ epochs: 10, lrStepSize: 8, evalEvery: 1, lr: 0.0005 });
     for (const m of Object.keys(FIG3_CPU)) expect(() => finishConfig(fig3Edit(methodRawConfig(m, 'cpu'), m, 'cpu'), { budget: 'cpu', seeds: 1 }, m)).not.toThrow();
     // the user's --set wins over the budget's schedule
