@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { deepMerge, UserError, writeFileAtomic } from '@unified-ad/core';
 import { configHash, type Budget, type CellResult } from '../src/grid/plan';
-import { overriddenEval } from '../src/commands/evaluate';
+import { evalResultFile, overriddenEval } from '../src/commands/evaluate';
 import { ablationTable, ablationVariants } from '../src/experiments/ablation';
 import { readRunFolder } from '../src/run-folder';
 import { tableToText, writeTable } from '../src/tables';
@@ -48,7 +48,7 @@ function main(args: string[]): void {
     if (!result) throw new UserError(`${dir}: not finished (no results.json)`);
     if (evalOverrides.length) {
       const { eval: ev, tag } = overriddenEval((cfg as { eval: never }).eval, evalOverrides);
-      const f = path.join(dir, `eval-last${tag}.json`);
+      const f = evalResultFile(dir, 'last', tag);
       if (!fs.existsSync(f)) throw new UserError(`${f}: no re-evaluation with ${evalOverrides.join(' ')} (run: npx uniad eval ${dir} ${evalOverrides.join(' ')})`);
       const re = JSON.parse(fs.readFileSync(f, 'utf8')) as { per_class: typeof result.per_class; mean: typeof result.mean };
       return { v, dir, cfg: { ...cfg, eval: ev }, result: { ...result, per_class: re.per_class, mean: re.mean } };

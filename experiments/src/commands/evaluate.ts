@@ -34,6 +34,11 @@ export function overriddenEval(base: EvalConfig, overrides: string[] = []): { ev
   return { eval: ev, tag: '-' + createHash('sha256').update(canonicalJson(ev)).digest('hex').slice(0, 8) };
 }
 
+/** The file a re-evaluation writes into its run folder (and that readers of it, e.g. ablation-table.ts, open). */
+export function evalResultFile(runDir: string, checkpoint: 'best' | 'last', tag: string): string {
+  return path.join(runDir, `eval-${checkpoint}${tag}.json`);
+}
+
 export async function evaluateRun(runDir: string, opts: EvalCommandOptions): Promise<{ per_class: Record<string, MetricValues>; mean: MetricValues; file: string }> {
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
   log(`evaluating ${runDir} (${opts.checkpoint} checkpoint)`);
@@ -67,7 +72,7 @@ export async function evaluateRun(runDir: string, opts: EvalCommandOptions): Pro
       const v = Object.values(per_class).map((m) => (m as Record<string, number>)[k]).filter((x) => Number.isFinite(x));
       mean[k] = v.length ? v.reduce((a, b) => a + b, 0) / v.length : NaN;
     }
-    const file = path.join(runDir, `eval-${opts.checkpoint}${tag}.json`);
+    const file = evalResultFile(runDir, opts.checkpoint, tag);
     const settings = tag ? { overrides: opts.overrides, eval: cfg.eval } : {};
     writeFileAtomic(file, JSON.stringify({ checkpoint: opts.checkpoint, ...settings, sources: run.groups.map((g) => ({ group: g.group, source: g.source })), per_class, mean, evaluated: new Date().toISOString() }, null, 2));
     await writeRunTables(runDir, { per_class, mean } as unknown as RunResult, `metrics-${opts.checkpoint}${tag}`);
