@@ -4,6 +4,7 @@ export { tf, engineInfo, requireNativeEngine, matmulGflops, filterNativeStartupL
 // seeded randomness (xoshiro128** + TensorFlow's stateless Philox kernels)
 export { Rng, type RngState } from './rng';
 export { effectiveDropoutRate, keepMask } from './native-random';
+export { fusedOps, fusedOpsStatus, setFusedOps, FUSED_ADDON } from './fused-ops';
 // data types
 export type {
   Split,

@@ -3,6 +3,7 @@
 // batch of 8, which dominated a UniAD training step. Same seed → same numbers; falls back to tfjs on other backends.
 import type { Tensor } from '@tensorflow/tfjs-node';
 import { tf } from './engine';
+import { fusedDropout, fusedOps } from './fused-ops';
 import { TF_UINT8, castNative, isNativeEngine, nativeKernels, runNative, tfTypes, typeAttr } from './native-op';
 
 function native(op: 'StatelessRandomUniform' | 'StatelessRandomNormal' | 'StatelessRandomUniformFullInt', shape: number[], seed: number): Tensor {
@@ -57,5 +58,11 @@ export function keepMask(shape: number[], rate: number, seed: number): Tensor {
 
 /** Inverted dropout: x · 1[keep] / (1 − rate), rate as effectiveDropoutRate. */
 export function nativeDropout(x: Tensor, rate: number, seed: number): Tensor {
+  if (fusedOps()) {
+    const keep = keepMask(x.shape, rate, seed);
+    const y = fusedDropout(x, keep, 1 / (1 - effectiveDropoutRate(rate)));
+    keep.dispose(); // (the gradient holds its own reference)
+    return y;
+  }
   return tf.tidy(() => x.mul(keepMask(x.shape, rate, seed).cast('float32')).mul(1 / (1 - effectiveDropoutRate(rate))));
 }

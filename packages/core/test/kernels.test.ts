@@ -1,8 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import type { Tensor, Tensor2D } from '@tensorflow/tfjs-node';
 import { Rng, tf, nn, keepMask, effectiveDropoutRate, engineInfo, UserError } from '../src';
 import { envPrecision, setFusedMatMul, setInferenceLayerNorm } from '../src/nn/kernels';
 import { listAttrs } from '../src/native-op';
+import { setFusedOps } from '../src/fused-ops';
 
 const native = engineInfo.backend === 'tensorflow';
 const generic = <T>(f: () => T): T => {
@@ -67,6 +68,9 @@ describe('fused native kernels agree with the generic tfjs composition', () => {
   });
 
   it.skipIf(!native)('inference LayerNorm (one oneDNN kernel) matches the differentiable composition; under a gradient the composition runs', () => {
+    // (the oneDNN kernel is the path without unified-ad's fused kernels; fused-ops.test.ts tests those)
+    const fusedWas = setFusedOps(false);
+    onTestFinished(() => void setFusedOps(fusedWas));
     const r = new Rng(5);
     const x = r.normalTensor([8, 196, 256]).mul(3).add(1), g = r.normalTensor([256]), b = r.normalTensor([256]);
     const fast = nn.layerNorm(x, g, b);

@@ -5,6 +5,7 @@ import { Module } from './module';
 import { Linear, dropout } from './layers';
 import { effectiveDropoutRate, keepMask } from '../native-random';
 import { softmax } from './kernels';
+import { fusedMaskedSoftmax, fusedOps } from '../fused-ops';
 
 /**
  * Multi-head attention with PyTorch nn.MultiheadAttention semantics (separate q/k/v projections,
@@ -41,13 +42,19 @@ export class MultiHeadAttention extends Module {
     const k = this.split(this.k.apply(key), b!, tk);
     const v = this.split(this.v.apply(value), b!, tk);
     let scores: Tensor = tf.matMul(q, k, false, true); // [B, H, Tq, Tk]
-    if (mask) scores = scores.add(mask);
-    let attn = softmax(scores);
-    let keepScale = 1;
-    if (rng && this.attnDropout > 0) {
-      // dropout on the attention weights; its 1/(1−p) rescaling is applied to the (smaller) context instead
-      attn = attn.mul(keepMask(attn.shape, this.attnDropout, rng.seed()).cast('float32'));
-      keepScale = 1 / (1 - effectiveDropoutRate(this.attnDropout));
+    const drop = rng !== null && this.attnDropout > 0;
+    // dropout on the attention weights; its 1/(1−p) rescaling is applied to the (smaller) context instead
+    const keepScale = drop ? 1 / (1 - effectiveDropoutRate(this.attnDropout)) : 1;
+    let attn: Tensor;
+    if (fusedOps()) {
+      // mask, softmax and dropout in one kernel (and one for their gradient)
+      const keep = drop ? keepMask(scores.shape, this.attnDropout, rng.seed()) : null;
+      attn = fusedMaskedSoftmax(scores, mask, keep);
+      keep?.dispose(); // (the gradient holds its own reference)
+    } else {
+      if (mask) scores = scores.add(mask);
+      attn = softmax(scores);
+      if (drop) attn = attn.mul(keepMask(attn.shape, this.attnDropout, rng.seed()).cast('float32'));
     }
     let ctx = tf.matMul(attn as Tensor4D, v).transpose([0, 2, 1, 3]).reshape([b!, tq!, this.dim]);
     if (keepScale !== 1) ctx = ctx.mul(keepScale);

@@ -1,0 +1,617 @@
+// unified-ad's fused CPU kernels, registered as TensorFlow ops through TensorFlow's C kernel API (tensorflow/c/
+// kernels.h, ops.h), so that tfjs-node's eager executor runs them like any other op (binding.executeOp by name).
+//
+// Why: in a transformer training step on a 2-core CPU, the float32 element-wise work around the matrix products
+// (layer normalisation and its gradient, the masked softmax of every attention map and its gradient, dropout) is
+// dozens of separate TensorFlow kernels, each a full pass over memory. Each op here is one pass.
+//
+//   UadLayerNorm(x, gamma, beta; epsilon)          -> y, mean, rstd          over the last axis
+//   UadLayerNormGrad(dy, x, mean, rstd, gamma)     -> dx, dgamma, dbeta
+//   UadMaskedSoftmax(scores, mask, keep)           -> y = softmax(scores + mask), out = y * keep
+//   UadMaskedSoftmaxGrad(dout, y, keep)            -> dscores = y * (g - sum(g * y)), g = dout * keep
+//   UadDropout(x, keep; scale)                     -> x * keep * scale
+// `mask` ([Tq, Tk], additive, broadcast over the leading axes) and `keep` (bool, the shape of scores) may be empty
+// tensors (shape [0]) for none. Everything is float32.
+//
+// Determinism: work is split into fixed chunks of rows whatever the thread count, and the column sums of the
+// LayerNorm gradient are added chunk by chunk in order, so results do not depend on TF_NUM_INTRAOP_THREADS.
+// Threads: TF_NUM_INTRAOP_THREADS when set (as TensorFlow itself), else the hardware's.
+//
+// Loaded as a Node addon (N-API): loading it registers the ops; `ops()` lists them.
+#include <node_api.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <condition_variable>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tensorflow/c/kernels.h"
+#include "tensorflow/c/ops.h"
+#include "tensorflow/c/tf_status.h"
+#include "tensorflow/c/tf_tensor.h"
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------------------------
+// A small persistent thread pool: run(n, f) calls f(0..n-1), the caller taking part.
+class Pool {
+ public:
+  explicit Pool(int n) : size_(std::max(1, n)) {
+    for (int i = 1; i < size_; ++i) threads_.emplace_back([this] { Loop(); });
+  }
+  ~Pool() {
+    {
+      std::lock_guard<std::mutex> lk(m_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+  void Run(int n, const std::function<void(int)>& f) {
+    std::unique_lock<std::mutex> busy(run_m_, std::try_to_lock);
+    if (size_ <= 1 || n <= 1 || !busy.owns_lock()) {
+      for (int i = 0; i < n; ++i) f(i);
+      return;
+    }
+    {
+      std::lock_guard<std::mutex> lk(m_);
+      job_ = &f;
+      tasks_ = n;
+      next_.store(0);
+      active_ = size_ - 1;
+      ++gen_;
+    }
+    cv_.notify_all();
+    Work();
+    std::unique_lock<std::mutex> lk(m_);
+    done_.wait(lk, [&] { return active_ == 0; });
+    job_ = nullptr;
+  }
+
+ private:
+  void Work() {
+    for (int t; (t = next_.fetch_add(1)) < tasks_;) (*job_)(t);
+  }
+  void Loop() {
+    uint64_t seen = 0;
+    for (;;) {
+      std::unique_lock<std::mutex> lk(m_);
+      cv_.wait(lk, [&] { return stop_ || gen_ != seen; });
+      if (stop_) return;
+      seen = gen_;
+      lk.unlock();
+      Work();
+      lk.lock();
+      if (--active_ == 0) done_.notify_all();
+    }
+  }
+  int size_;
+  std::vector<std::thread> threads_;
+  std::mutex m_, run_m_;
+  std::condition_variable cv_, done_;
+  const std::function<void(int)>* job_ = nullptr;
+  int tasks_ = 0;
+  std::atomic<int> next_{0};
+  int active_ = 0;
+  uint64_t gen_ = 0;
+  bool stop_ = false;
+};
+
+int PoolSize() {
+  const char* e = std::getenv("TF_NUM_INTRAOP_THREADS");
+  int n = e && *e ? std::atoi(e) : 0;
+  if (n <= 0) n = static_cast<int>(std::thread::hardware_concurrency());
+  return std::min(std::max(n, 1), 64);
+}
+
+Pool& ThePool() {
+  static Pool* pool = new Pool(PoolSize());  // never destroyed: TF may run kernels until exit
+  return *pool;
+}
+
+/** f(begin, end) over [0, rows) in chunks of `chunk` rows (fixed, independent of the thread count). */
+void ForRows(int64_t rows, int64_t chunk, const std::function<void(int64_t, int64_t, int64_t)>& f) {
+  const int64_t n = (rows + chunk - 1) / chunk;
+  ThePool().Run(static_cast<int>(n), [&](int c) { f(c, c * chunk, std::min(rows, (c + 1) * chunk)); });
+}
+
+/** Rows per chunk: about 64 K elements each. */
+int64_t ChunkRows(int64_t cols) { return std::max<int64_t>(1, (int64_t{1} << 16) / std::max<int64_t>(cols, 1)); }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Kernel plumbing
+
+struct Inputs {
+  std::vector<TF_Tensor*> t;
+  ~Inputs() {
+    for (auto* x : t) TF_DeleteTensor(x);
+  }
+};
+
+bool GetInputs(TF_OpKernelContext* ctx, int n, Inputs* in, TF_Status* s) {
+  for (int i = 0; i < n; ++i) {
+    TF_Tensor* t = nullptr;
+    TF_GetInput(ctx, i, &t, s);
+    if (TF_GetCode(s) != TF_OK) {
+      TF_OpKernelContext_Failure(ctx, s);
+      return false;
+    }
+    in->t.push_back(t);
+  }
+  return true;
+}
+
+std::vector<int64_t> Dims(const TF_Tensor* t) {
+  std::vector<int64_t> d(TF_NumDims(t));
+  for (size_t i = 0; i < d.size(); ++i) d[i] = TF_Dim(t, static_cast<int>(i));
+  return d;
+}
+
+TF_Tensor* Alloc(TF_OpKernelContext* ctx, int i, const std::vector<int64_t>& dims, TF_Status* s) {
+  int64_t n = 1;
+  for (int64_t d : dims) n *= d;
+  TF_Tensor* t = TF_AllocateOutput(ctx, i, TF_FLOAT, dims.data(), static_cast<int>(dims.size()), n * sizeof(float), s);
+  if (TF_GetCode(s) != TF_OK) {
+    TF_OpKernelContext_Failure(ctx, s);
+    return nullptr;
+  }
+  return t;
+}
+
+void Fail(TF_OpKernelContext* ctx, const std::string& msg) {
+  TF_Status* s = TF_NewStatus();
+  TF_SetStatus(s, TF_INVALID_ARGUMENT, msg.c_str());
+  TF_OpKernelContext_Failure(ctx, s);
+  TF_DeleteStatus(s);
+}
+
+const float* F(TF_Tensor* t) { return static_cast<const float*>(TF_TensorData(t)); }
+float* Fm(TF_Tensor* t) { return static_cast<float*>(TF_TensorData(t)); }
+
+struct Outputs {
+  std::vector<TF_Tensor*> t;
+  ~Outputs() {
+    for (auto* x : t)
+      if (x) TF_DeleteTensor(x);
+  }
+};
+
+// Attributes read at construction: a float (epsilon / scale).
+struct FloatAttr {
+  float v = 0;
+};
+void* CreateWithFloat(TF_OpKernelConstruction* c, const char* name) {
+  auto* a = new FloatAttr;
+  TF_Status* s = TF_NewStatus();
+  TF_OpKernelConstruction_GetAttrFloat(c, name, &a->v, s);
+  if (TF_GetCode(s) != TF_OK) TF_OpKernelConstruction_Failure(c, s);
+  TF_DeleteStatus(s);
+  return a;
+}
+void DeleteFloat(void* p) { delete static_cast<FloatAttr*>(p); }
+void* CreateEps(TF_OpKernelConstruction* c) { return CreateWithFloat(c, "epsilon"); }
+void* CreateScale(TF_OpKernelConstruction* c) { return CreateWithFloat(c, "scale"); }
+void* CreateNone(TF_OpKernelConstruction*) { return nullptr; }
+void DeleteNone(void*) {}
+
+// ---------------------------------------------------------------------------------------------------------------
+// LayerNorm over the last axis
+
+void LayerNormCompute(void* k, TF_OpKernelContext* ctx) {
+  const float eps = static_cast<FloatAttr*>(k)->v;
+  TF_Status* s = TF_NewStatus();
+  Inputs in;
+  Outputs out;
+  if (GetInputs(ctx, 3, &in, s)) {
+    auto xd = Dims(in.t[0]);
+    const int64_t d = xd.empty() ? 1 : xd.back();
+    const int64_t rows = d ? TF_TensorElementCount(in.t[0]) / d : 0;
+    if (TF_TensorElementCount(in.t[1]) != d || TF_TensorElementCount(in.t[2]) != d) {
+      Fail(ctx, "UadLayerNorm: gamma and beta must have the last dimension of x");
+    } else {
+      std::vector<int64_t> rd = {rows};
+      TF_Tensor* y = Alloc(ctx, 0, xd, s);
+      out.t.push_back(y);
+      TF_Tensor* mu = y ? Alloc(ctx, 1, rd, s) : nullptr;
+      out.t.push_back(mu);
+      TF_Tensor* rs = mu ? Alloc(ctx, 2, rd, s) : nullptr;
+      out.t.push_back(rs);
+      if (rs) {
+        const float *x = F(in.t[0]), *g = F(in.t[1]), *b = F(in.t[2]);
+        float *yp = Fm(y), *mp = Fm(mu), *rp = Fm(rs);
+        ForRows(rows, ChunkRows(d), [&](int64_t, int64_t r0, int64_t r1) {
+          for (int64_t r = r0; r < r1; ++r) {
+            const float* xr = x + r * d;
+            float* yr = yp + r * d;
+            float sum = 0;
+#pragma omp simd reduction(+ : sum)
+            for (int64_t j = 0; j < d; ++j) sum += xr[j];
+            const float mean = sum / d;
+            float var = 0;
+#pragma omp simd reduction(+ : var)
+            for (int64_t j = 0; j < d; ++j) var += (xr[j] - mean) * (xr[j] - mean);
+            const float rstd = 1.0f / std::sqrt(var / d + eps);
+#pragma omp simd
+            for (int64_t j = 0; j < d; ++j) yr[j] = (xr[j] - mean) * rstd * g[j] + b[j];
+            mp[r] = mean;
+            rp[r] = rstd;
+          }
+        });
+      }
+    }
+  }
+  TF_DeleteStatus(s);
+}
+
+void LayerNormGradCompute(void*, TF_OpKernelContext* ctx) {
+  TF_Status* s = TF_NewStatus();
+  Inputs in;
+  Outputs out;
+  if (GetInputs(ctx, 5, &in, s)) {
+    auto xd = Dims(in.t[1]);
+    const int64_t d = xd.empty() ? 1 : xd.back();
+    const int64_t rows = d ? TF_TensorElementCount(in.t[1]) / d : 0;
+    if (TF_TensorElementCount(in.t[0]) != rows * d || TF_TensorElementCount(in.t[2]) != rows ||
+        TF_TensorElementCount(in.t[3]) != rows || TF_TensorElementCount(in.t[4]) != d) {
+      Fail(ctx, "UadLayerNormGrad: dy, x, mean, rstd and gamma do not match");
+    } else {
+      std::vector<int64_t> dd = {d};
+      TF_Tensor* dx = Alloc(ctx, 0, xd, s);
+      out.t.push_back(dx);
+      TF_Tensor* dg = dx ? Alloc(ctx, 1, dd, s) : nullptr;
+      out.t.push_back(dg);
+      TF_Tensor* db = dg ? Alloc(ctx, 2, dd, s) : nullptr;
+      out.t.push_back(db);
+      if (db) {
+        const float *dy = F(in.t[0]), *x = F(in.t[1]), *mu = F(in.t[2]), *rs = F(in.t[3]), *g = F(in.t[4]);
+        float* dxp = Fm(dx);
+        const int64_t chunk = ChunkRows(d), nchunks = (rows + chunk - 1) / chunk;
+        std::vector<float> part(static_cast<size_t>(nchunks * 2 * d), 0.0f);  // per chunk: dgamma, dbeta
+        ForRows(rows, chunk, [&](int64_t c, int64_t r0, int64_t r1) {
+          float* pg = part.data() + c * 2 * d;
+          float* pb = pg + d;
+          for (int64_t r = r0; r < r1; ++r) {
+            const float *dyr = dy + r * d, *xr = x + r * d;
+            float* dxr = dxp + r * d;
+            const float mean = mu[r], rstd = rs[r];
+            float a = 0, b = 0;
+#pragma omp simd reduction(+ : a, b)
+            for (int64_t j = 0; j < d; ++j) {
+              const float xh = (xr[j] - mean) * rstd, gj = dyr[j] * g[j];
+              a += gj;
+              b += gj * xh;
+              pg[j] += dyr[j] * xh;
+              pb[j] += dyr[j];
+            }
+            a /= d;
+            b /= d;
+#pragma omp simd
+            for (int64_t j = 0; j < d; ++j) {
+              const float xh = (xr[j] - mean) * rstd;
+              dxr[j] = rstd * (dyr[j] * g[j] - a - xh * b);
+            }
+          }
+        });
+        float *dgp = Fm(dg), *dbp = Fm(db);
+        std::memset(dgp, 0, d * sizeof(float));
+        std::memset(dbp, 0, d * sizeof(float));
+        for (int64_t c = 0; c < nchunks; ++c) {
+          const float* pg = part.data() + c * 2 * d;
+          for (int64_t j = 0; j < d; ++j) {
+            dgp[j] += pg[j];
+            dbp[j] += pg[d + j];
+          }
+        }
+      }
+    }
+  }
+  TF_DeleteStatus(s);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Masked softmax over the last axis (+ dropout by a keep mask)
+
+// 8-float vectors (GCC / Clang vector extensions: AVX or wider where the compiler may use it, SSE pairs otherwise).
+// The auto-vectorised form of the same exp loop ran at scalar speed here (GCC 12), hence the explicit vectors.
+typedef float V8 __attribute__((vector_size(32)));
+typedef int32_t V8i __attribute__((vector_size(32)));
+inline V8 Splat(float a) { return V8{a, a, a, a, a, a, a, a}; }
+inline V8 Load(const float* p) {
+  V8 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void Store(float* p, V8 v) { std::memcpy(p, &v, sizeof v); }
+/** the first n (< 8) floats of p, the rest `fill` */
+inline V8 LoadPart(const float* p, int64_t n, float fill) {
+  V8 v = Splat(fill);
+  std::memcpy(&v, p, n * sizeof(float));
+  return v;
+}
+inline void StorePart(float* p, V8 v, int64_t n) { std::memcpy(p, &v, n * sizeof(float)); }
+
+/** e^x: Cephes' expf (range reduction by ln 2, degree-5 polynomial; relative error < 4e-7 here), exactly 0 below -87
+ * (where float32 e^x is denormal or 0, e.g. a masked score). */
+inline V8 Exp8(V8 x) {
+  const V8 lo = Splat(-87.0f);
+  const V8 xc = x < lo ? lo : x;
+  const V8 fx = xc * 1.44269504088896341f + 0.5f;
+  V8i n = __builtin_convertvector(fx, V8i);            // truncation ...
+  n += (V8i)(__builtin_convertvector(n, V8) > fx);     // ... to floor (a true lane is -1)
+  const V8 nf = __builtin_convertvector(n, V8);
+  const V8 r = xc - nf * 0.693359375f + nf * 2.12194440e-4f;
+  V8 p = Splat(1.9875691500e-4f);
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  const V8 e = (p * r * r + r + 1.0f) * (V8)((n + 127) << 23);
+  return x < lo ? Splat(0.0f) : e;
+}
+inline float HMax(V8 v) {
+  float m = v[0];
+  for (int k = 1; k < 8; ++k) m = v[k] > m ? v[k] : m;
+  return m;
+}
+inline float HSum(V8 v) {
+  float s = 0;
+  for (int k = 0; k < 8; ++k) s += v[k];
+  return s;
+}
+
+/** y = softmax(x + m) of one row of t (m may be null), and out = y * keep when keep is not null. */
+inline void SoftmaxRow(const float* x, const float* m, float* y, const bool* keep, float* out, int64_t t) {
+  const int64_t full = t & ~int64_t{7}, rest = t - full;
+  V8 mx = Splat(-INFINITY);
+  for (int64_t j = 0; j < full; j += 8) {
+    const V8 v = m ? Load(x + j) + Load(m + j) : Load(x + j);
+    Store(y + j, v);
+    mx = v > mx ? v : mx;
+  }
+  float mxs = HMax(mx);
+  for (int64_t j = full; j < t; ++j) {
+    y[j] = m ? x[j] + m[j] : x[j];
+    mxs = y[j] > mxs ? y[j] : mxs;
+  }
+  V8 sum = Splat(0.0f);
+  for (int64_t j = 0; j < full; j += 8) {
+    const V8 e = Exp8(Load(y + j) - mxs);
+    Store(y + j, e);
+    sum += e;
+  }
+  if (rest) {
+    const V8 e = Exp8(LoadPart(y + full, rest, -INFINITY) - mxs);  // padding lanes give 0
+    StorePart(y + full, e, rest);
+    sum += e;
+  }
+  const float inv = 1.0f / HSum(sum);
+  if (keep) {
+#pragma omp simd
+    for (int64_t j = 0; j < t; ++j) {
+      y[j] *= inv;
+      out[j] = y[j] * static_cast<float>(keep[j]);
+    }
+  } else {
+#pragma omp simd
+    for (int64_t j = 0; j < t; ++j) y[j] *= inv;
+  }
+}
+
+void MaskedSoftmaxCompute(void*, TF_OpKernelContext* ctx) {
+  TF_Status* s = TF_NewStatus();
+  Inputs in;
+  Outputs out;
+  if (GetInputs(ctx, 3, &in, s)) {
+    auto sd = Dims(in.t[0]);
+    const int64_t t = sd.empty() ? 1 : sd.back();
+    const int64_t n = TF_TensorElementCount(in.t[0]);
+    const int64_t rows = t ? n / t : 0;
+    const int64_t mn = TF_TensorElementCount(in.t[1]);
+    const int64_t kn = TF_TensorElementCount(in.t[2]);
+    const int64_t mrows = t ? mn / t : 0;  // the mask's rows (Tq): row r of scores uses mask row r % Tq
+    if ((mn != 0 && (mn % t != 0 || mrows == 0 || rows % mrows != 0)) || (kn != 0 && kn != n) ||
+        (kn != 0 && TF_TensorType(in.t[2]) != TF_BOOL)) {
+      Fail(ctx, "UadMaskedSoftmax: mask must be [Tq, Tk] (or empty) and keep bool of the scores' shape (or empty)");
+    } else {
+      TF_Tensor* y = Alloc(ctx, 0, sd, s);
+      out.t.push_back(y);
+      TF_Tensor* o = y ? Alloc(ctx, 1, kn ? sd : std::vector<int64_t>{0}, s) : nullptr;
+      out.t.push_back(o);
+      if (o) {
+        const float *x = F(in.t[0]), *m = mn ? F(in.t[1]) : nullptr;
+        const bool* keep = kn ? static_cast<const bool*>(TF_TensorData(in.t[2])) : nullptr;
+        float *yp = Fm(y), *op = kn ? Fm(o) : nullptr;
+        ForRows(rows, ChunkRows(t), [&](int64_t, int64_t r0, int64_t r1) {
+          for (int64_t r = r0; r < r1; ++r) {
+            const float* xr = x + r * t;
+            float* yr = yp + r * t;
+            const float* mr = m ? m + (r % mrows) * t : nullptr;
+            SoftmaxRow(xr, mr, yr, keep ? keep + r * t : nullptr, keep ? op + r * t : nullptr, t);
+          }
+        });
+      }
+    }
+  }
+  TF_DeleteStatus(s);
+}
+
+void MaskedSoftmaxGradCompute(void*, TF_OpKernelContext* ctx) {
+  TF_Status* s = TF_NewStatus();
+  Inputs in;
+  Outputs out;
+  if (GetInputs(ctx, 3, &in, s)) {
+    auto sd = Dims(in.t[1]);
+    const int64_t t = sd.empty() ? 1 : sd.back();
+    const int64_t n = TF_TensorElementCount(in.t[1]);
+    const int64_t rows = t ? n / t : 0;
+    const int64_t kn = TF_TensorElementCount(in.t[2]);
+    if (TF_TensorElementCount(in.t[0]) != n || (kn != 0 && (kn != n || TF_TensorType(in.t[2]) != TF_BOOL))) {
+      Fail(ctx, "UadMaskedSoftmaxGrad: dout, y and keep (bool, or empty) must have one shape");
+    } else {
+      TF_Tensor* dx = Alloc(ctx, 0, sd, s);
+      out.t.push_back(dx);
+      if (dx) {
+        const float *dy = F(in.t[0]), *y = F(in.t[1]);
+        const bool* keep = kn ? static_cast<const bool*>(TF_TensorData(in.t[2])) : nullptr;
+        float* dxp = Fm(dx);
+        ForRows(rows, ChunkRows(t), [&](int64_t, int64_t r0, int64_t r1) {
+          for (int64_t r = r0; r < r1; ++r) {
+            const float *dyr = dy + r * t, *yr = y + r * t;
+            float* dxr = dxp + r * t;
+            float dot = 0;
+            if (keep) {
+              const bool* kr = keep + r * t;
+#pragma omp simd reduction(+ : dot)
+              for (int64_t j = 0; j < t; ++j) {
+                const float g = dyr[j] * static_cast<float>(kr[j]);
+                dxr[j] = g;
+                dot += g * yr[j];
+              }
+#pragma omp simd
+              for (int64_t j = 0; j < t; ++j) dxr[j] = yr[j] * (dxr[j] - dot);
+            } else {
+#pragma omp simd reduction(+ : dot)
+              for (int64_t j = 0; j < t; ++j) dot += dyr[j] * yr[j];
+#pragma omp simd
+              for (int64_t j = 0; j < t; ++j) dxr[j] = yr[j] * (dyr[j] - dot);
+            }
+          }
+        });
+      }
+    }
+  }
+  TF_DeleteStatus(s);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Dropout by a given keep mask: x * keep * scale (its own gradient with dy for x)
+
+void DropoutCompute(void* k, TF_OpKernelContext* ctx) {
+  const float scale = static_cast<FloatAttr*>(k)->v;
+  TF_Status* s = TF_NewStatus();
+  Inputs in;
+  Outputs out;
+  if (GetInputs(ctx, 2, &in, s)) {
+    const int64_t n = TF_TensorElementCount(in.t[0]);
+    if (TF_TensorElementCount(in.t[1]) != n || TF_TensorType(in.t[1]) != TF_BOOL) {
+      Fail(ctx, "UadDropout: keep must be bool of x's shape");
+    } else {
+      TF_Tensor* y = Alloc(ctx, 0, Dims(in.t[0]), s);
+      out.t.push_back(y);
+      if (y) {
+        const float* x = F(in.t[0]);
+        const bool* keep = static_cast<const bool*>(TF_TensorData(in.t[1]));
+        float* yp = Fm(y);
+        const int64_t chunk = int64_t{1} << 16;
+        ForRows(n, chunk, [&](int64_t, int64_t i0, int64_t i1) {
+#pragma omp simd
+          for (int64_t i = i0; i < i1; ++i) yp[i] = x[i] * static_cast<float>(keep[i]) * scale;
+        });
+      }
+    }
+  }
+  TF_DeleteStatus(s);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Registration
+
+struct OpSpec {
+  const char* name;
+  std::vector<const char*> inputs, outputs, attrs;
+  void* (*create)(TF_OpKernelConstruction*);
+  void (*compute)(void*, TF_OpKernelContext*);
+  void (*del)(void*);
+};
+
+const std::vector<OpSpec>& Specs() {
+  static const std::vector<OpSpec> specs = {
+      {"UadLayerNorm", {"x: float", "gamma: float", "beta: float"}, {"y: float", "mean: float", "rstd: float"},
+       {"epsilon: float = 1e-5"}, CreateEps, LayerNormCompute, DeleteFloat},
+      {"UadLayerNormGrad",
+       {"dy: float", "x: float", "mean: float", "rstd: float", "gamma: float"},
+       {"dx: float", "dgamma: float", "dbeta: float"},
+       {},
+       CreateNone,
+       LayerNormGradCompute,
+       DeleteNone},
+      {"UadMaskedSoftmax", {"scores: float", "mask: float", "keep: bool"}, {"y: float", "out: float"}, {}, CreateNone,
+       MaskedSoftmaxCompute, DeleteNone},
+      {"UadMaskedSoftmaxGrad", {"dout: float", "y: float", "keep: bool"}, {"dscores: float"}, {}, CreateNone,
+       MaskedSoftmaxGradCompute, DeleteNone},
+      {"UadDropout", {"x: float", "keep: bool"}, {"y: float"}, {"scale: float"}, CreateScale, DropoutCompute,
+       DeleteFloat},
+  };
+  return specs;
+}
+
+std::string registered_error;  // empty when every op registered
+
+void RegisterAll() {
+  static bool done = false;
+  if (done) return;
+  done = true;
+  TF_Status* s = TF_NewStatus();
+  for (const auto& op : Specs()) {
+    TF_OpDefinitionBuilder* b = TF_NewOpDefinitionBuilder(op.name);
+    for (auto* i : op.inputs) TF_OpDefinitionBuilderAddInput(b, i);
+    for (auto* o : op.outputs) TF_OpDefinitionBuilderAddOutput(b, o);
+    for (auto* a : op.attrs) TF_OpDefinitionBuilderAddAttr(b, a);
+    TF_OpDefinitionBuilderSetShapeInferenceFunction(b, &TF_ShapeInferenceContextSetUnknownShape);
+    TF_RegisterOpDefinition(b, s);
+    if (TF_GetCode(s) != TF_OK) {
+      registered_error = std::string(op.name) + ": " + TF_Message(s);
+      break;
+    }
+    TF_KernelBuilder* kb = TF_NewKernelBuilder(op.name, "CPU", op.create, op.compute, op.del);
+    TF_RegisterKernelBuilder((std::string(op.name) + "Kernel").c_str(), kb, s);
+    if (TF_GetCode(s) != TF_OK) {
+      registered_error = std::string(op.name) + " kernel: " + TF_Message(s);
+      break;
+    }
+  }
+  TF_DeleteStatus(s);
+}
+
+napi_value Ops(napi_env env, napi_callback_info) {
+  napi_value arr;
+  napi_create_array(env, &arr);
+  if (!registered_error.empty()) {
+    napi_throw_error(env, nullptr, registered_error.c_str());
+    return nullptr;
+  }
+  uint32_t i = 0;
+  for (const auto& op : Specs()) {
+    napi_value v;
+    napi_create_string_utf8(env, op.name, NAPI_AUTO_LENGTH, &v);
+    napi_set_element(env, arr, i++, v);
+  }
+  return arr;
+}
+
+napi_value Threads(napi_env env, napi_callback_info) {
+  napi_value v;
+  napi_create_int32(env, PoolSize(), &v);
+  return v;
+}
+
+}  // namespace
+
+NAPI_MODULE_INIT() {
+  RegisterAll();
+  napi_value f, g;
+  napi_create_function(env, "ops", NAPI_AUTO_LENGTH, Ops, nullptr, &f);
+  napi_set_named_property(env, exports, "ops", f);
+  napi_create_function(env, "threads", NAPI_AUTO_LENGTH, Threads, nullptr, &g);
+  napi_set_named_property(env, exports, "threads", g);
+  return exports;
+}

@@ -1,0 +1,144 @@
+// unified-ad's own fused CPU kernels (packages/core/native/uad_kernels.cc), TensorFlow ops registered through
+// TensorFlow's C kernel API by a small Node addon that `npm run setup` compiles against tfjs-node's libtensorflow
+// (scripts/build-kernels.js). Each replaces a chain of element-wise TensorFlow kernels by one pass over memory:
+// LayerNorm and its gradient (9 + 12 kernels), the masked softmax of an attention map with its dropout and their
+// gradient (6 + 5), dropout by a keep mask (2). Where the addon is not built (or UNIFIED_AD_FUSED_KERNELS=0, or the
+// generic ops are forced), every caller keeps its TensorFlow composition: same results up to float rounding
+// (the tests compare both), slower.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Tensor } from '@tensorflow/tfjs-node';
+import { engineInfo, tf } from './engine';
+import { UserError } from './errors';
+import { nativeKernels, type NativeAttr, tfTypes } from './native-op';
+
+/** Where `npm run setup` puts the compiled addon. */
+export const FUSED_ADDON = path.join(__dirname, '..', 'native', 'build', 'uad_kernels.node');
+const OPS = ['UadLayerNorm', 'UadLayerNormGrad', 'UadMaskedSoftmax', 'UadMaskedSoftmaxGrad', 'UadDropout'];
+
+type MultiBackend = { executeMultipleOutputs(name: string, attrs: NativeAttr[], inputs: Tensor[], n: number): Tensor[] };
+const run = (op: string, attrs: NativeAttr[], inputs: Tensor[], n: number): Tensor[] =>
+  (tf.backend() as unknown as MultiBackend).executeMultipleOutputs(op, attrs, inputs, n);
+const floatAttr = (name: string, value: number): NativeAttr => ({ name, type: tfTypes().TF_ATTR_FLOAT, value });
+
+let loaded: boolean | null = null;
+let loadError = '';
+let forcedOff = false;
+
+/** Why the fused kernels are off ('' when on). */
+export function fusedOpsStatus(): string {
+  fusedOps();
+  return loaded ? '' : loadError;
+}
+
+/**
+ * True when the fused kernels are loaded and in use: the native engine, UNIFIED_AD_FUSED_KERNELS not 0, and the
+ * addon built (`npm run setup`, or `npm run setup:kernels` alone).
+ */
+export function fusedOps(): boolean {
+  if (forcedOff || !nativeKernels()) return false;
+  if (loaded === null) {
+    const env = process.env.UNIFIED_AD_FUSED_KERNELS;
+    if (env !== undefined && env !== '' && env !== '0' && env !== '1') throw new UserError(`UNIFIED_AD_FUSED_KERNELS must be 0 or 1, got '${env}'`);
+    if (env === '0') {
+      loaded = false;
+      loadError = 'off (UNIFIED_AD_FUSED_KERNELS=0)';
+    } else if (engineInfo.package !== '@tensorflow/tfjs-node') {
+      loaded = false; // the addon is built against @tensorflow/tfjs-node's libtensorflow, not another engine's
+      loadError = `built for @tensorflow/tfjs-node, the engine is ${engineInfo.package}`;
+    } else if (!fs.existsSync(FUSED_ADDON)) {
+      loaded = false;
+      loadError = `not built (${path.relative(process.cwd(), FUSED_ADDON) || FUSED_ADDON} missing: run npm run setup:kernels)`;
+    } else {
+      try {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const addon = require(FUSED_ADDON) as { ops(): string[] };
+        const have = addon.ops();
+        const missing = OPS.filter((o) => !have.includes(o));
+        if (missing.length) {
+          loaded = false;
+          loadError = `addon lacks ${missing.join(', ')} (rebuild: npm run setup:kernels)`;
+        } else {
+          // the ops must run in this engine's TensorFlow (a second copy of the library would not see them)
+          loaded = tf.tidy(() => fusedLayerNormForward(tf.tensor2d([1, 3], [1, 2]), tf.ones([2]), tf.zeros([2]), 0).dataSync()[1]! > 0.99);
+          if (!loaded) loadError = 'addon loaded but its LayerNorm gave a wrong value';
+        }
+      } catch (e) {
+        loaded = false;
+        loadError = `addon failed to load: ${(e as Error).message.split('\n')[0]}`;
+      }
+    }
+  }
+  return loaded;
+}
+
+/** Turns the fused kernels off or on for this process (A/B timing, tests); returns whether they were on. */
+export function setFusedOps(on: boolean): boolean {
+  const old = fusedOps();
+  forcedOff = !on;
+  return old;
+}
+
+type Grad = (dy: Tensor, saved: Tensor[]) => Tensor[];
+function custom1(forward: (x: Tensor, save: (t: Tensor[]) => void) => { value: Tensor; gradFunc: Grad }): (x: Tensor) => Tensor {
+  return tf.customGrad(forward as never) as unknown as (x: Tensor) => Tensor;
+}
+
+const layerNormFns = new Map<number, (x: Tensor, g: Tensor, b: Tensor) => Tensor>();
+/** LayerNorm over the last axis in one kernel, its gradient (dx, dγ, dβ) in one more. */
+export function fusedLayerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps: number): Tensor {
+  let f = layerNormFns.get(eps);
+  if (!f) {
+    f = tf.customGrad(((xi: Tensor, g: Tensor, b: Tensor, save: (t: Tensor[]) => void) => {
+      const [y, mean, rstd] = run('UadLayerNorm', [floatAttr('epsilon', eps)], [xi, g, b], 3);
+      save([xi, mean!, rstd!, g]);
+      mean!.dispose(); // (save() keeps its own references; unused when no gradient is recorded)
+      rstd!.dispose();
+      return {
+        value: y!,
+        gradFunc: (dy: Tensor, [xs, m, r, gs]: Tensor[]) => run('UadLayerNormGrad', [], [dy, xs!, m!, r!, gs!], 3),
+      };
+    }) as never) as unknown as (x: Tensor, g: Tensor, b: Tensor) => Tensor;
+    layerNormFns.set(eps, f);
+  }
+  return f(x, gamma, beta);
+}
+
+/** LayerNorm forward only (no gradient recorded): y alone. */
+export function fusedLayerNormForward(x: Tensor, gamma: Tensor, beta: Tensor, eps: number): Tensor {
+  const [y, mean, rstd] = run('UadLayerNorm', [floatAttr('epsilon', eps)], [x, gamma, beta], 3);
+  mean!.dispose();
+  rstd!.dispose();
+  return y!;
+}
+
+let empty: { f: Tensor; b: Tensor } | null = null;
+const none = () => (empty ??= { f: tf.keep(tf.zeros([0])), b: tf.keep(tf.zeros([0], 'bool')) });
+
+/**
+ * softmax(scores + mask) over the last axis, times `keep` when given (dropout without its 1/(1−p), which the caller
+ * applies), differentiable in `scores`. mask: additive [Tq, Tk] or null; keep: bool of the scores' shape or null.
+ */
+export function fusedMaskedSoftmax(scores: Tensor, mask: Tensor | null, keep: Tensor | null): Tensor {
+  const f = custom1((s, save) => {
+    const [y, out] = run('UadMaskedSoftmax', [], [s, mask ?? none().f, keep ?? none().b], 2);
+    // keep goes through save(): the engine holds saved tensors until the backward pass, whatever scope made them
+    save(keep ? [y!, keep] : [y!]);
+    if (keep) {
+      return { value: out!, gradFunc: (dy, [ys, k]) => run('UadMaskedSoftmaxGrad', [], [dy, ys!, k!], 1) };
+    }
+    out!.dispose();
+    return { value: y!, gradFunc: (dy, [ys]) => run('UadMaskedSoftmaxGrad', [], [dy, ys!, none().b], 1) };
+  });
+  return f(scores);
+}
+
+/** x · keep · scale in one kernel (keep: bool of x's shape), differentiable in x. */
+export function fusedDropout(x: Tensor, keep: Tensor, scale: number): Tensor {
+  const attrs = [floatAttr('scale', scale)];
+  const f = custom1((xi, save) => {
+    save([keep]);
+    return { value: run('UadDropout', attrs, [xi, keep], 1)[0]!, gradFunc: (dy, [k]) => run('UadDropout', attrs, [dy, k!], 1) };
+  });
+  return f(x);
+}

@@ -1,0 +1,143 @@
+// unified-ad's fused CPU kernels (packages/core/native/uad_kernels.cc, built by `npm run setup`) against the TensorFlow
+// compositions they replace (the same functions with the kernels switched off), and hand-computed cases.
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import type { Tensor } from '@tensorflow/tfjs-node';
+import { Rng, tf, nn, keepMask, engineInfo } from '../src';
+import { FUSED_ADDON, fusedDropout, fusedMaskedSoftmax, fusedOps, fusedOpsStatus, setFusedOps } from '../src/fused-ops';
+
+const native = engineInfo.backend === 'tensorflow';
+const on = native && fusedOps();
+if (native && !on) console.warn(`fused-ops tests skipped: the fused kernels are off (${fusedOpsStatus()})`);
+const maxAbsDiff = (a: Tensor, b: Tensor) => tf.tidy(() => a.sub(b).abs().max().dataSync()[0]!);
+
+/** f with the fused kernels off (the TensorFlow compositions) */
+function composed<T>(f: () => T): T {
+  const was = setFusedOps(false);
+  try {
+    return f();
+  } finally {
+    setFusedOps(was);
+  }
+}
+
+/** value and gradients of sum(f(inputs) · w) */
+function valueAndGrads(f: (...xs: Tensor[]) => Tensor, inputs: Tensor[], w: Tensor): { y: Tensor; grads: Tensor[] } {
+  return { y: f(...inputs), grads: tf.grads((...xs: Tensor[]) => f(...xs).mul(w).sum())(inputs) };
+}
+
+describe('fused kernels', () => {
+  it.skipIf(!native)('are built by npm run setup and load (CI must not silently run without them)', () => {
+    expect(fusedOpsStatus(), `addon ${FUSED_ADDON}`).toBe('');
+    expect(fusedOps()).toBe(true);
+  });
+
+  it.skipIf(!on)('LayerNorm: a hand-computed row, and value and all three gradients equal the composition (rows of 256 and of 37)', () => {
+    // x = [1, 3]: mean 2, variance 1 → x̂ = [−1, 1]; y = x̂ · γ + β
+    const y = nn.layerNorm(tf.tensor2d([1, 3], [1, 2]), tf.tensor1d([2, 3]), tf.tensor1d([0.5, -1]), 0);
+    expect(Array.from(y.dataSync())).toEqual([-1.5, 2]);
+    const r = new Rng(7);
+    for (const shape of [[8, 196, 256], [5, 3, 37]]) {
+      const d = shape[shape.length - 1]!;
+      const x = r.normalTensor(shape).mul(3).add(1), g = r.normalTensor([d]), b = r.normalTensor([d]), w = r.normalTensor(shape);
+      const f = (xx: Tensor, gg: Tensor, bb: Tensor) => nn.layerNorm(xx, gg, bb);
+      const fast = valueAndGrads(f, [x, g, b], w);
+      const ref = composed(() => valueAndGrads(f, [x, g, b], w));
+      expect(maxAbsDiff(fast.y, ref.y)).toBeLessThan(2e-5);
+      expect(maxAbsDiff(fast.grads[0]!, ref.grads[0]!)).toBeLessThan(1e-4);
+      // dγ, dβ sum over all rows: relative to their size
+      for (const i of [1, 2]) expect(maxAbsDiff(fast.grads[i]!, ref.grads[i]!) / tf.tidy(() => ref.grads[i]!.abs().max().dataSync()[0]!)).toBeLessThan(1e-5);
+      expect(maxAbsDiff(fast.y, ref.y)).toBeGreaterThan(0); // a different kernel really ran
+    }
+  });
+
+  it.skipIf(!on)('masked softmax: a masked entry is exactly 0, rows sum to 1; with / without mask and keep, value and gradient equal the composition', () => {
+    const r = new Rng(8);
+    for (const [tq, tk] of [[7, 7], [13, 13], [196, 196]] as const) {
+      const shape = [2, 3, tq, tk];
+      const s = r.normalTensor(shape).mul(3), w = r.normalTensor(shape);
+      const mask = tf.tidy(() => r.uniformTensor([tq, tk]).less(0.3).cast('float32').mul(-1e9).mul(tf.oneHot(tf.range(0, tq, 1, 'int32'), tk).sub(1).neg()));
+      const keep = keepMask(shape, 0.25, 11);
+      for (const m of [null, mask]) {
+        for (const k of [null, keep]) {
+          const f = (x: Tensor) => fusedMaskedSoftmax(x, m, k);
+          const g = (x: Tensor) => {
+            const p = nn.softmax(m ? x.add(m) : x);
+            return k ? p.mul(k.cast('float32')) : p;
+          };
+          const fast = valueAndGrads(f, [s], w);
+          const ref = composed(() => valueAndGrads(g, [s], w));
+          expect(maxAbsDiff(fast.y, ref.y)).toBeLessThan(2e-6);
+          expect(maxAbsDiff(fast.grads[0]!, ref.grads[0]!)).toBeLessThan(2e-5);
+          if (!k) expect(maxAbsDiff(fast.y.sum(-1), tf.onesLike(fast.y.sum(-1)))).toBeLessThan(2e-6);
+          if (m && !k) {
+            const masked = tf.tidy(() => fast.y.mul(m.less(-1).cast('float32')).abs().max().dataSync()[0]!);
+            expect(masked).toBe(0);
+          }
+        }
+      }
+    }
+  });
+
+  it.skipIf(!on)('dropout by a keep mask is bit-identical to x · keep · scale, and so is its gradient', () => {
+    const r = new Rng(9);
+    const x = r.normalTensor([3, 5, 1031]), w = r.normalTensor([3, 5, 1031]);
+    const keep = keepMask(x.shape, 0.1, 3);
+    const fast = valueAndGrads((t) => fusedDropout(t, keep, 1.25), [x], w);
+    const ref = valueAndGrads((t) => t.mul(keep.cast('float32')).mul(1.25), [x], w);
+    expect(maxAbsDiff(fast.y, ref.y)).toBe(0);
+    expect(maxAbsDiff(fast.grads[0]!, ref.grads[0]!)).toBe(0);
+    // nn.dropout on the fused kernel: the same numbers as with the composition
+    const a = nn.dropout(x, 0.1, new Rng(4));
+    const b = composed(() => nn.dropout(x, 0.1, new Rng(4)));
+    expect(maxAbsDiff(a, b)).toBe(0);
+  });
+
+  it.skipIf(!on)('a transformer layer trains on them without leaking tensors, its loss and gradients as with the compositions', () => {
+    const r = new Rng(10);
+    const layer = new nn.TransformerEncoderLayer(64, 4, 128, 0.1, new Rng(1));
+    const x = r.normalTensor([2, 49, 64]), pos = r.normalTensor([49, 64]);
+    const vars = [...layer.namedVariables().values()];
+    const lossOf = (seed: number) => tf.variableGrads(() => layer.apply(x, pos, null, new Rng(seed)).square().mean() as never, vars);
+    const fast = lossOf(5), ref = composed(() => lossOf(5));
+    expect(Math.abs(fast.value.dataSync()[0]! - ref.value.dataSync()[0]!)).toBeLessThan(1e-5);
+    for (const k of Object.keys(ref.grads)) expect(maxAbsDiff(fast.grads[k]!, ref.grads[k]!)).toBeLessThan(1e-4);
+    tf.dispose([fast.value, ref.value, ...Object.values(fast.grads), ...Object.values(ref.grads)]);
+    const n0 = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) {
+      const g = lossOf(i);
+      tf.dispose([g.value, ...Object.values(g.grads)]);
+    }
+    expect(tf.memory().numTensors).toBe(n0);
+    layer.dispose();
+  });
+
+  it.skipIf(!on)('give the same numbers whatever the thread count (TF_NUM_INTRAOP_THREADS 1 and 2)', () => {
+    const script = `
+      const { tf, Rng, nn } = require(${JSON.stringify(path.join(__dirname, '..', 'src'))});
+      const r = new Rng(12), x = r.normalTensor([8, 196, 256]), g = r.normalTensor([256]), b = r.normalTensor([256]);
+      const [dx, dg] = tf.grads((a, c) => nn.layerNorm(a, c, b).square().sum())([x, g]);
+      const s = r.normalTensor([8, 8, 196, 196]);
+      const p = tf.grad((t) => nn.softmax(t).square().sum())(s);
+      const h = require('crypto').createHash('sha256');
+      for (const t of [dx, dg, p]) h.update(Buffer.from(t.dataSync().buffer));
+      console.log(h.digest('hex'));`;
+    const hash = (threads: string) => {
+      const c = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', script], {
+        encoding: 'utf8',
+        env: { ...process.env, TF_NUM_INTRAOP_THREADS: threads, TF_CPP_MIN_LOG_LEVEL: '3' },
+        timeout: 120_000,
+      });
+      expect(c.status, c.stderr).toBe(0);
+      return c.stdout.trim().split('\n').pop();
+    };
+    expect(hash('1')).toBe(hash('2'));
+  }, 240_000);
+
+  it.skipIf(!on)('bad shapes give TensorFlow errors naming the op, not a crash', () => {
+    expect(() => nn.layerNorm(tf.ones([2, 4]), tf.ones([3]), tf.zeros([3]))).toThrow(/UadLayerNorm/);
+    expect(() => fusedMaskedSoftmax(tf.ones([2, 5]), tf.zeros([3, 4]), null)).toThrow(/UadMaskedSoftmax/);
+    expect(() => fusedDropout(tf.ones([2, 5]), tf.ones([2, 4]).cast('bool'), 2)).toThrow(/UadDropout/);
+  });
+});
