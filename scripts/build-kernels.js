@@ -48,7 +48,7 @@ function main() {
   const cxx = process.env.CXX || 'g++';
   const arch = (process.env.UNIFIED_AD_KERNEL_FLAGS || '-march=native').split(/\s+/).filter(Boolean);
   const lib = fs.realpathSync(libDir);
-  const args = ['-O3', ...arch, '-fopenmp-simd', '-fno-math-errno', '-std=c++17', '-shared', '-fPIC', '-fvisibility=hidden',
+  const args = ['-O3', ...arch, '-fopenmp-simd', '-fno-math-errno', '-ffp-contract=off', '-std=c++17', '-shared', '-fPIC', '-fvisibility=hidden',
     `-I${nodeInc}`, `-I${inc}`, SRC, `-L${lib}`, '-l:libtensorflow_framework.so.2', `-Wl,-rpath,${lib}`];
   const st = fs.statSync(fs.realpathSync(framework));
   const key = crypto.createHash('sha256').update(fs.readFileSync(SRC)).update(JSON.stringify([cxx, args, st.size, st.mtimeMs])).digest('hex');

@@ -40,4 +40,4 @@ on = false;
 let tot = 0; let cnt = 0;
 const rows = [...acc.entries()].map(([k, v]) => { tot += v.ms; cnt += v.n; return [k, v.n / N, v.ms / N] as const; }).sort((a, b) => b[2] - a[2]);
 console.log(`fpmath ${engineInfo.fpmath}, fused kernels ${fusedOps()}, ${mode}: wall ${wall.toFixed(1)} ms/step, ops ${(tot / N).toFixed(1)} ms in ${cnt / N} calls`);
-for (const r of rows.slice(0, 45)) console.log(r[2].toFixed(2).padStart(8), String(r[1]).padStart(5), r[0]);
+for (const r of rows.slice(0, Number(process.env.TOP ?? 45))) console.log(r[2].toFixed(2).padStart(8), String(r[1]).padStart(5), r[0]);

@@ -10,8 +10,10 @@
 //   UadMaskedSoftmax(scores, mask, keep)           -> y = softmax(scores + mask), out = y * keep
 //   UadMaskedSoftmaxGrad(dout, y, keep)            -> dscores = y * (g - sum(g * y)), g = dout * keep
 //   UadDropout(x, keep; scale)                     -> x * keep * scale
+//   UadAdamStep(coef, m, v, params[N], grads[N])   -> m1, v1, params1[N]     one Adam / AdamW step of a group
+//   UadSumSquares(x[N])                            -> sum of x*x over all     the squared global gradient norm
 // `mask` ([Tq, Tk], additive, broadcast over the leading axes) and `keep` (bool, the shape of scores) may be empty
-// tensors (shape [0]) for none. Everything is float32.
+// tensors (shape [0]) for none. Everything is float32. Compiled without FMA contraction (-ffp-contract=off).
 //
 // Determinism: work is split into fixed chunks of rows whatever the thread count, and the column sums of the
 // LayerNorm gradient are added chunk by chunk in order, so results do not depend on TF_NUM_INTRAOP_THREADS.
@@ -523,6 +525,134 @@ void DropoutCompute(void* k, TF_OpKernelContext* ctx) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Adam / AdamW step of one group of same-shaped parameters, in the exact order of core optim/adam.ts's composition
+// (compiled without FMA contraction, so each product and sum rounds as TensorFlow's separate kernels round them:
+// without clipping the result is bit-identical to the composition).
+//   no L2:  m1 = m*b1 + g*c1;  v1 = v*b2 + (g*g)*c2            c1 = coef*(1-b1), c2 = (coef*coef)*(1-b2)
+//   L2:     gd = [g*coef] + p*wd;  m1 = m*b1 + gd*(1-b1);  v1 = v*b2 + (gd*gd)*(1-b2)
+//   p1 = [p*decay] - (m1 / (sqrt(v1)*inv_sqrt_bc2 + eps)) * step_size
+// Inputs: coef (scalar), m and v ([N, ...shape], the group's stacked slots), N parameters, N gradients.
+// Outputs: m1, v1, N new parameters.
+
+struct AdamAttrs {
+  float b1, one_minus_b1, b2, one_minus_b2, eps, step_size, inv_sqrt_bc2, decay, wd;
+  bool l2, decoupled, clipping;
+};
+void* CreateAdam(TF_OpKernelConstruction* c) {
+  auto* a = new AdamAttrs;
+  TF_Status* s = TF_NewStatus();
+  const std::pair<const char*, float*> fs[] = {{"b1", &a->b1}, {"one_minus_b1", &a->one_minus_b1}, {"b2", &a->b2},
+                                               {"one_minus_b2", &a->one_minus_b2}, {"eps", &a->eps},
+                                               {"step_size", &a->step_size}, {"inv_sqrt_bc2", &a->inv_sqrt_bc2},
+                                               {"decay", &a->decay}, {"wd", &a->wd}};
+  for (const auto& f : fs) {
+    if (TF_GetCode(s) == TF_OK) TF_OpKernelConstruction_GetAttrFloat(c, f.first, f.second, s);
+  }
+  const std::pair<const char*, bool*> bs[] = {{"l2", &a->l2}, {"decoupled", &a->decoupled}, {"clipping", &a->clipping}};
+  for (const auto& b : bs) {
+    TF_Bool v = 0;
+    if (TF_GetCode(s) == TF_OK) TF_OpKernelConstruction_GetAttrBool(c, b.first, &v, s);
+    *b.second = v != 0;
+  }
+  if (TF_GetCode(s) != TF_OK) TF_OpKernelConstruction_Failure(c, s);
+  TF_DeleteStatus(s);
+  return a;
+}
+void DeleteAdam(void* p) { delete static_cast<AdamAttrs*>(p); }
+
+void AdamCompute(void* k, TF_OpKernelContext* ctx) {
+  const AdamAttrs& a = *static_cast<AdamAttrs*>(k);
+  TF_Status* s = TF_NewStatus();
+  Inputs in;
+  Outputs out;
+  const int total = TF_NumInputs(ctx);
+  const int n = (total - 3) / 2;
+  if (n >= 1 && total == 3 + 2 * n && GetInputs(ctx, total, &in, s)) {
+    const int64_t per = TF_TensorElementCount(in.t[3]);
+    bool ok = TF_TensorElementCount(in.t[0]) == 1 && TF_TensorElementCount(in.t[1]) == n * per &&
+              TF_TensorElementCount(in.t[2]) == n * per;
+    for (int i = 0; i < n && ok; ++i)
+      ok = TF_TensorElementCount(in.t[3 + i]) == per && TF_TensorElementCount(in.t[3 + n + i]) == per;
+    if (!ok) {
+      Fail(ctx, "UadAdamStep: m and v must be [N, ...shape] and the N parameters and gradients of that shape");
+    } else {
+      const float coef = F(in.t[0])[0];
+      TF_Tensor* m1 = Alloc(ctx, 0, Dims(in.t[1]), s);
+      out.t.push_back(m1);
+      TF_Tensor* v1 = m1 ? Alloc(ctx, 1, Dims(in.t[2]), s) : nullptr;
+      out.t.push_back(v1);
+      for (int i = 0; i < n && v1 && out.t.back(); ++i) out.t.push_back(Alloc(ctx, 2 + i, Dims(in.t[3 + i]), s));
+      if (out.t.back()) {
+        const float c1 = coef * a.one_minus_b1;
+        const float c2 = (coef * coef) * a.one_minus_b2;
+        const int64_t chunk = int64_t{1} << 15, chunks = (per + chunk - 1) / chunk;
+        ThePool().Run(static_cast<int>(n * chunks), [&](int task) {
+          const int i = task / static_cast<int>(chunks);
+          const int64_t j0 = (task % chunks) * chunk, j1 = std::min(per, j0 + chunk);
+          const float *m = F(in.t[1]) + i * per, *v = F(in.t[2]) + i * per;
+          const float *p = F(in.t[3 + i]), *g = F(in.t[3 + n + i]);
+          float *mo = Fm(m1) + i * per, *vo = Fm(v1) + i * per, *po = Fm(out.t[2 + i]);
+#pragma omp simd
+          for (int64_t j = j0; j < j1; ++j) {
+            float mj, vj;
+            if (!a.l2) {
+              mj = m[j] * a.b1 + g[j] * c1;
+              vj = v[j] * a.b2 + (g[j] * g[j]) * c2;
+            } else {
+              const float gd = (a.clipping ? g[j] * coef : g[j]) + p[j] * a.wd;
+              mj = m[j] * a.b1 + gd * a.one_minus_b1;
+              vj = v[j] * a.b2 + (gd * gd) * a.one_minus_b2;
+            }
+            const float denom = std::sqrt(vj) * a.inv_sqrt_bc2 + a.eps;
+            const float pj = a.decoupled ? p[j] * a.decay : p[j];
+            mo[j] = mj;
+            vo[j] = vj;
+            po[j] = pj - (mj / denom) * a.step_size;
+          }
+        });
+      }
+    }
+  } else if (TF_GetCode(s) == TF_OK && !(n >= 1 && total == 3 + 2 * n)) {
+    Fail(ctx, "UadAdamStep: expected coef, m, v, N parameters and N gradients");
+  }
+  TF_DeleteStatus(s);
+}
+
+// Sum of squares of N tensors (the squared global gradient norm), in double, tensor by tensor in order.
+void SumSquaresCompute(void*, TF_OpKernelContext* ctx) {
+  TF_Status* s = TF_NewStatus();
+  Inputs in;
+  Outputs out;
+  const int n = TF_NumInputs(ctx);
+  if (GetInputs(ctx, n, &in, s)) {
+    TF_Tensor* y = Alloc(ctx, 0, {}, s);
+    out.t.push_back(y);
+    if (y) {
+      // fixed chunks of every tensor, each summed in double; chunk sums added in order
+      struct Part { int i; int64_t j0, j1; };
+      std::vector<Part> parts;
+      const int64_t chunk = int64_t{1} << 16;
+      for (int i = 0; i < n; ++i) {
+        const int64_t e = TF_TensorElementCount(in.t[i]);
+        for (int64_t j = 0; j < e; j += chunk) parts.push_back({i, j, std::min(e, j + chunk)});
+      }
+      std::vector<double> sums(parts.size(), 0.0);
+      ThePool().Run(static_cast<int>(parts.size()), [&](int t) {
+        const float* x = F(in.t[parts[t].i]);
+        double acc = 0;
+#pragma omp simd reduction(+ : acc)
+        for (int64_t j = parts[t].j0; j < parts[t].j1; ++j) acc += static_cast<double>(x[j]) * x[j];
+        sums[t] = acc;
+      });
+      double total = 0;
+      for (double v : sums) total += v;
+      Fm(y)[0] = static_cast<float>(total);
+    }
+  }
+  TF_DeleteStatus(s);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Registration
 
 struct OpSpec {
@@ -550,6 +680,16 @@ const std::vector<OpSpec>& Specs() {
        MaskedSoftmaxGradCompute, DeleteNone},
       {"UadDropout", {"x: float", "keep: bool"}, {"y: float"}, {"scale: float"}, CreateScale, DropoutCompute,
        DeleteFloat},
+      {"UadAdamStep",
+       {"coef: float", "m: float", "v: float", "params: N * float", "grads: N * float"},
+       {"m_out: float", "v_out: float", "params_out: N * float"},
+       {"N: int >= 1", "b1: float", "one_minus_b1: float", "b2: float", "one_minus_b2: float", "eps: float",
+        "step_size: float", "inv_sqrt_bc2: float", "decay: float", "wd: float", "l2: bool", "decoupled: bool",
+        "clipping: bool"},
+       CreateAdam,
+       AdamCompute,
+       DeleteAdam},
+      {"UadSumSquares", {"x: N * float"}, {"y: float"}, {"N: int >= 1"}, CreateNone, SumSquaresCompute, DeleteNone},
   };
   return specs;
 }

@@ -2,7 +2,7 @@
 // TensorFlow's C kernel API by a small Node addon that `npm run setup` compiles against tfjs-node's libtensorflow
 // (scripts/build-kernels.js). Each replaces a chain of element-wise TensorFlow kernels by one pass over memory:
 // LayerNorm and its gradient (9 + 12 kernels), the masked softmax of an attention map with its dropout and their
-// gradient (6 + 5), dropout by a keep mask (2). Where the addon is not built (or UNIFIED_AD_FUSED_KERNELS=0, or the
+// gradient (6 + 5), dropout by a keep mask (2), an Adam / AdamW step of a group of same-shaped parameters (~20). Where the addon is not built (or UNIFIED_AD_FUSED_KERNELS=0, or the
 // generic ops are forced), every caller keeps its TensorFlow composition: same results up to float rounding
 // (the tests compare both), slower.
 import * as fs from 'node:fs';
@@ -14,12 +14,14 @@ import { nativeKernels, type NativeAttr, tfTypes } from './native-op';
 
 /** Where `npm run setup` puts the compiled addon. */
 export const FUSED_ADDON = path.join(__dirname, '..', 'native', 'build', 'uad_kernels.node');
-const OPS = ['UadLayerNorm', 'UadLayerNormGrad', 'UadMaskedSoftmax', 'UadMaskedSoftmaxGrad', 'UadDropout'];
+const OPS = ['UadLayerNorm', 'UadLayerNormGrad', 'UadMaskedSoftmax', 'UadMaskedSoftmaxGrad', 'UadDropout', 'UadAdamStep', 'UadSumSquares'];
 
 type MultiBackend = { executeMultipleOutputs(name: string, attrs: NativeAttr[], inputs: Tensor[], n: number): Tensor[] };
 const run = (op: string, attrs: NativeAttr[], inputs: Tensor[], n: number): Tensor[] =>
   (tf.backend() as unknown as MultiBackend).executeMultipleOutputs(op, attrs, inputs, n);
 const floatAttr = (name: string, value: number): NativeAttr => ({ name, type: tfTypes().TF_ATTR_FLOAT, value });
+const intAttr = (name: string, value: number): NativeAttr => ({ name, type: tfTypes().TF_ATTR_INT, value });
+const boolAttr = (name: string, value: boolean): NativeAttr => ({ name, type: tfTypes().TF_ATTR_BOOL, value });
 
 let loaded: boolean | null = null;
 let loadError = '';
@@ -141,4 +143,49 @@ export function fusedDropout(x: Tensor, keep: Tensor, scale: number): Tensor {
     return { value: run('UadDropout', attrs, [xi, keep], 1)[0]!, gradFunc: (dy, [k]) => run('UadDropout', attrs, [dy, k!], 1) };
   });
   return f(x);
+}
+
+/** Σ x² over all the tensors (double accumulation), a scalar: the squared global gradient norm. */
+export function fusedSumSquares(xs: Tensor[]): Tensor {
+  return run('UadSumSquares', [intAttr('N', xs.length)], xs, 1)[0]!;
+}
+
+/** The constants of one Adam / AdamW step (see optim/adam.ts). */
+export interface AdamStepConstants {
+  b1: number;
+  b2: number;
+  eps: number;
+  stepSize: number;
+  invSqrtBc2: number;
+  decay: number;
+  wd: number;
+  l2: boolean;
+  decoupled: boolean;
+  clipping: boolean;
+}
+
+/**
+ * One Adam / AdamW step of a group of same-shaped parameters in one kernel: the stacked moments m, v ([N, ...shape]),
+ * the N parameters and their gradients, the clip coefficient (a scalar tensor) → new m, v and parameters. The same
+ * arithmetic in the same order as the composition in optim/adam.ts (bit-identical without clipping).
+ */
+export function fusedAdamStep(coef: Tensor, m: Tensor, v: Tensor, params: Tensor[], grads: Tensor[], c: AdamStepConstants): { m: Tensor; v: Tensor; params: Tensor[] } {
+  const n = params.length;
+  const attrs = [
+    intAttr('N', n),
+    floatAttr('b1', c.b1),
+    floatAttr('one_minus_b1', 1 - c.b1),
+    floatAttr('b2', c.b2),
+    floatAttr('one_minus_b2', 1 - c.b2),
+    floatAttr('eps', c.eps),
+    floatAttr('step_size', c.stepSize),
+    floatAttr('inv_sqrt_bc2', c.invSqrtBc2),
+    floatAttr('decay', c.decay),
+    floatAttr('wd', c.wd),
+    boolAttr('l2', c.l2),
+    boolAttr('decoupled', c.decoupled),
+    boolAttr('clipping', c.clipping),
+  ];
+  const out = run('UadAdamStep', attrs, [coef, m, v, ...params, ...grads], 2 + n);
+  return { m: out[0]!, v: out[1]!, params: out.slice(2) };
 }

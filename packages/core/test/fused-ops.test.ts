@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { Tensor } from '@tensorflow/tfjs-node';
-import { Rng, tf, nn, keepMask, engineInfo } from '../src';
+import { AdamW, Adam, Rng, tf, nn, keepMask, engineInfo } from '../src';
 import { FUSED_ADDON, fusedDropout, fusedMaskedSoftmax, fusedOps, fusedOpsStatus, setFusedOps } from '../src/fused-ops';
 
 const native = engineInfo.backend === 'tensorflow';
@@ -134,6 +134,37 @@ describe('fused kernels', () => {
     };
     expect(hash('1')).toBe(hash('2'));
   }, 240_000);
+
+  it.skipIf(!on)('Adam / AdamW step: bit-identical to the composition without clipping, within float rounding with it; no leaks', () => {
+    const shapes = [[16, 8], [16, 8], [8], [3, 5, 7], [8]];
+    const make = () => new Map(shapes.map((s, i) => [`p${i}`, tf.variable(new Rng(100 + i).normalTensor(s))] as const));
+    const gradsAt = (t: number) => new Map(shapes.map((s, i) => [`p${i}`, new Rng(1000 * t + i).normalTensor(s).mul(0.3)] as const));
+    for (const [Opt, clip] of [[AdamW, null], [AdamW, 0.5], [Adam, null], [Adam, 0.5]] as const) {
+      const va = make(), vb = make();
+      const cfg = { lr: 1e-2, betas: [0.9, 0.999] as [number, number], eps: 1e-8, weightDecay: 0.05 };
+      const a = new Opt(va, cfg), b = new Opt(vb, cfg);
+      for (let t = 0; t < 4; t++) {
+        const g = gradsAt(t);
+        const na = a.apply(g, clip);
+        const nb = composed(() => b.apply(g, clip));
+        expect(Math.abs(na.dataSync()[0]! - nb.dataSync()[0]!) / nb.dataSync()[0]!).toBeLessThan(1e-6);
+        tf.dispose([na, nb, ...g.values()]);
+      }
+      for (const [k, p] of va) {
+        const d = maxAbsDiff(p, vb.get(k)!);
+        if (clip === null) expect(d, `${Opt.name} ${k}`).toBe(0);
+        else expect(d, `${Opt.name} ${k}`).toBeLessThan(1e-6);
+      }
+      const g = gradsAt(9);
+      const n0 = tf.memory().numTensors;
+      a.apply(g, clip).dispose();
+      expect(tf.memory().numTensors).toBe(n0);
+      tf.dispose([...g.values()]);
+      a.dispose();
+      b.dispose();
+      tf.dispose([...va.values(), ...vb.values()]);
+    }
+  });
 
   it.skipIf(!on)('bad shapes give TensorFlow errors naming the op, not a crash', () => {
     expect(() => nn.layerNorm(tf.ones([2, 4]), tf.ones([3]), tf.zeros([3]))).toThrow(/UadLayerNorm/);

@@ -1,6 +1,6 @@
 import { execSync } from 'node:child_process';
 import * as os from 'node:os';
-import { engineInfo, repoRoot } from '@unified-ad/core';
+import { engineInfo, fusedOps, fusedOpsStatus, repoRoot } from '@unified-ad/core';
 
 /** What a run folder records about where it ran. */
 export function describeEnvironment(seed: number): Record<string, unknown> {
@@ -17,6 +17,8 @@ export function describeEnvironment(seed: number): Record<string, unknown> {
     git_commit: commit,
     git_dirty: dirty,
     engine: engineInfo,
+    // unified-ad's fused CPU kernels (core fused-ops.ts): 'on', or why they were off
+    fused_kernels: fusedOps() ? 'on' : fusedOpsStatus(),
     node: process.version,
     platform: `${os.platform()} ${os.arch()}`,
     cpus: os.cpus().length,

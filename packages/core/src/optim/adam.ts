@@ -4,6 +4,7 @@
 // Clipping (clip_grad_norm_) scales the raw gradient before the decay term is added, as when torch clips p.grad.
 import type { Tensor, Variable } from '@tensorflow/tfjs-node';
 import { tf } from '../engine';
+import { fusedAdamStep, fusedOps, fusedSumSquares } from '../fused-ops';
 import {
   clipCoefficient,
   commit,
@@ -60,6 +61,24 @@ export class Adam implements Optimizer {
     const wd = this.cfg.weightDecay;
     const l2 = !this.decoupled && wd !== 0;
     const decay = 1 - this.lr * wd;
+    if (fusedOps() && this.groups.every((g) => g.names.every((n) => grads.has(n)))) {
+      // one kernel per group (and one for the norm), no stacking; the same arithmetic (optim/adam.ts composition)
+      return tf.tidy(() => {
+        const all = this.groups.flatMap((g) => g.names.map((n) => grads.get(n)!));
+        const norm = fusedSumSquares(all).sqrt();
+        const clipping = clipNorm !== null && clipNorm !== undefined;
+        const coef = clipCoefficient(norm, clipNorm);
+        const constants = { b1, b2, eps: this.cfg.eps, stepSize, invSqrtBc2: 1 / Math.sqrt(bc2), decay, wd, l2, decoupled: this.decoupled, clipping };
+        for (const g of this.groups) {
+          const [m, v] = g.slots as [Variable, Variable];
+          const r = fusedAdamStep(coef, m, v, g.vars, g.names.map((n) => grads.get(n)!), constants);
+          m.assign(r.m);
+          v.assign(r.v);
+          g.vars.forEach((p, k) => p.assign(r.params[k]!));
+        }
+        return norm;
+      });
+    }
     return tf.tidy(() => {
       const { stacked, squares, has, norm } = stackGradients(this.groups, grads);
       const clipping = clipNorm !== null && clipNorm !== undefined;
