@@ -7,13 +7,17 @@
 //
 //   UadLayerNorm(x, gamma, beta; epsilon)          -> y, mean, rstd          over the last axis
 //   UadLayerNormGrad(dy, x, mean, rstd, gamma)     -> dx, dgamma, dbeta
-//   UadMaskedSoftmax(scores, mask, keep)           -> y = softmax(scores + mask), out = y * keep
-//   UadMaskedSoftmaxGrad(dout, y, keep)            -> dscores = y * (g - sum(g * y)), g = dout * keep
-//   UadDropout(x, keep; scale)                     -> x * keep * scale
+//   UadMaskedSoftmax(scores, mask, seed; thr)      -> y = softmax(scores + mask), out = y * keep
+//   UadMaskedSoftmaxGrad(dout, y, seed; thr)       -> dscores = y * (g - sum(g * y)), g = dout * keep
+//   UadDropout(x, seed; thr, scale)                -> x * keep * scale
+//   UadKeepMask(like, seed; thr)                   -> keep (bool, like's shape)
+// keep: the dropout decisions, hashed from (seed, element index) with P(keep) = 1 - thr / 256 (KeepAt below).
+//   UadSplitHeads(x[B,T,H*hd], bias; heads, scale) -> [B, H, T, hd] of (x + bias) * scale
+//   UadMergeHeads(x[B,H,T,hd]; heads, scale, sum)  -> [B, T, H*hd] of scale * x, and its column sums when `sum`
 //   UadAdamStep(coef, m, v, params[N], grads[N])   -> m1, v1, params1[N]     one Adam / AdamW step of a group
 //   UadSumSquares(x[N])                            -> sum of x*x over all     the squared global gradient norm
-// `mask` ([Tq, Tk], additive, broadcast over the leading axes) and `keep` (bool, the shape of scores) may be empty
-// tensors (shape [0]) for none. Everything is float32. Compiled without FMA contraction (-ffp-contract=off).
+// `mask` ([Tq, Tk], additive, broadcast over the leading axes) and `seed` (int32 [2]) may be empty tensors (shape [0])
+// for none. Everything is float32. Compiled without FMA contraction (-ffp-contract=off).
 //
 // Determinism: work is split into fixed chunks of rows whatever the thread count, and the column sums of the
 // LayerNorm gradient are added chunk by chunk in order, so results do not depend on TF_NUM_INTRAOP_THREADS.
@@ -200,7 +204,6 @@ void* CreateWithFloat(TF_OpKernelConstruction* c, const char* name) {
 }
 void DeleteFloat(void* p) { delete static_cast<FloatAttr*>(p); }
 void* CreateEps(TF_OpKernelConstruction* c) { return CreateWithFloat(c, "epsilon"); }
-void* CreateScale(TF_OpKernelConstruction* c) { return CreateWithFloat(c, "scale"); }
 void* CreateNone(TF_OpKernelConstruction*) { return nullptr; }
 void DeleteNone(void*) {}
 
@@ -370,8 +373,61 @@ inline float HSum(V8 v) {
   return s;
 }
 
-/** y = softmax(x + m) of one row of t (m may be null), and out = y * keep when keep is not null. */
-inline void SoftmaxRow(const float* x, const float* m, float* y, const bool* keep, float* out, int64_t t) {
+// Dropout decisions from a counter-based hash of (seed, element index): element j is kept when byte j % 4 of
+// Hash(j / 4) is >= threshold (P(keep) = 1 - threshold / 256, the rate rounded to 1/256 as the Philox byte masks of
+// native-random.ts). Nothing is stored: the gradient recomputes the same decisions from the same seed.
+struct KeepSource {
+  uint32_t k0 = 0, k1 = 0, threshold = 0;
+  bool on = false;
+};
+inline uint32_t HashWord(uint32_t w, uint32_t k0, uint32_t k1) {
+  uint32_t h = w * 0x9E3779B1u + k0;
+  h ^= h >> 16;
+  h *= 0x85EBCA6Bu;
+  h ^= h >> 13;
+  h *= 0xC2B2AE35u;
+  h ^= h >> 16;
+  h ^= k1;
+  h *= 0x27D4EB2Fu;
+  h ^= h >> 15;
+  return h;
+}
+/** 1.0f when element j is kept, else 0.0f */
+inline float KeepAt(const KeepSource& k, int64_t j) {
+  const uint32_t h = HashWord(static_cast<uint32_t>(j >> 2), k.k0, k.k1);
+  return ((h >> ((j & 3) << 3)) & 0xFFu) >= k.threshold ? 1.0f : 0.0f;
+}
+/** The seed input (int32 [2], or empty for no dropout) and the threshold attribute; false on a bad seed. */
+bool ReadKeep(TF_Tensor* seed, int64_t threshold, KeepSource* k) {
+  const int64_t n = TF_TensorElementCount(seed);
+  if (n == 0 || threshold <= 0) return n == 0 || TF_TensorType(seed) == TF_INT32;
+  if (n != 2 || TF_TensorType(seed) != TF_INT32 || threshold > 256) return false;
+  const int32_t* v = static_cast<const int32_t*>(TF_TensorData(seed));
+  k->k0 = static_cast<uint32_t>(v[0]);
+  k->k1 = static_cast<uint32_t>(v[1]);
+  k->threshold = static_cast<uint32_t>(threshold);
+  k->on = true;
+  return true;
+}
+
+struct DropAttrs {
+  int64_t threshold = 0;
+  float scale = 1;
+};
+void* CreateDrop(TF_OpKernelConstruction* c) {
+  auto* a = new DropAttrs;
+  TF_Status* s = TF_NewStatus();
+  TF_OpKernelConstruction_GetAttrInt64(c, "threshold", &a->threshold, s);
+  if (TF_GetCode(s) == TF_OK && TF_OpKernelConstruction_HasAttr(c, "scale", s)) TF_OpKernelConstruction_GetAttrFloat(c, "scale", &a->scale, s);
+  if (TF_GetCode(s) != TF_OK) TF_OpKernelConstruction_Failure(c, s);
+  TF_DeleteStatus(s);
+  return a;
+}
+void DeleteDrop(void* p) { delete static_cast<DropAttrs*>(p); }
+
+/** y = softmax(x + m) of one row of t (m may be null), and out = y * keep when `keep` is on (the row's first element
+ * has index `base`). */
+inline void SoftmaxRow(const float* x, const float* m, float* y, const KeepSource& keep, int64_t base, float* out, int64_t t) {
   const int64_t full = t & ~int64_t{7}, rest = t - full;
   V8 mx = Splat(-INFINITY);
   for (int64_t j = 0; j < full; j += 8) {
@@ -396,11 +452,11 @@ inline void SoftmaxRow(const float* x, const float* m, float* y, const bool* kee
     sum += e;
   }
   const float inv = 1.0f / HSum(sum);
-  if (keep) {
+  if (keep.on) {
 #pragma omp simd
     for (int64_t j = 0; j < t; ++j) {
       y[j] *= inv;
-      out[j] = y[j] * static_cast<float>(keep[j]);
+      out[j] = y[j] * KeepAt(keep, base + j);
     }
   } else {
 #pragma omp simd
@@ -408,7 +464,8 @@ inline void SoftmaxRow(const float* x, const float* m, float* y, const bool* kee
   }
 }
 
-void MaskedSoftmaxCompute(void*, TF_OpKernelContext* ctx) {
+void MaskedSoftmaxCompute(void* k, TF_OpKernelContext* ctx) {
+  const int64_t threshold = static_cast<DropAttrs*>(k)->threshold;
   TF_Status* s = TF_NewStatus();
   Inputs in;
   Outputs out;
@@ -418,26 +475,22 @@ void MaskedSoftmaxCompute(void*, TF_OpKernelContext* ctx) {
     const int64_t n = TF_TensorElementCount(in.t[0]);
     const int64_t rows = t ? n / t : 0;
     const int64_t mn = TF_TensorElementCount(in.t[1]);
-    const int64_t kn = TF_TensorElementCount(in.t[2]);
     const int64_t mrows = t ? mn / t : 0;  // the mask's rows (Tq): row r of scores uses mask row r % Tq
-    if ((mn != 0 && (mn % t != 0 || mrows == 0 || rows % mrows != 0)) || (kn != 0 && kn != n) ||
-        (kn != 0 && TF_TensorType(in.t[2]) != TF_BOOL)) {
-      Fail(ctx, "UadMaskedSoftmax: mask must be [Tq, Tk] (or empty) and keep bool of the scores' shape (or empty)");
+    KeepSource keep;
+    if ((mn != 0 && (mn % t != 0 || mrows == 0 || rows % mrows != 0)) || !ReadKeep(in.t[2], threshold, &keep)) {
+      Fail(ctx, "UadMaskedSoftmax: mask must be [Tq, Tk] (or empty), seed int32 [2] (or empty), threshold in [0, 256]");
     } else {
       TF_Tensor* y = Alloc(ctx, 0, sd, s);
       out.t.push_back(y);
-      TF_Tensor* o = y ? Alloc(ctx, 1, kn ? sd : std::vector<int64_t>{0}, s) : nullptr;
+      TF_Tensor* o = y ? Alloc(ctx, 1, keep.on ? sd : std::vector<int64_t>{0}, s) : nullptr;
       out.t.push_back(o);
       if (o) {
         const float *x = F(in.t[0]), *m = mn ? F(in.t[1]) : nullptr;
-        const bool* keep = kn ? static_cast<const bool*>(TF_TensorData(in.t[2])) : nullptr;
-        float *yp = Fm(y), *op = kn ? Fm(o) : nullptr;
+        float *yp = Fm(y), *op = keep.on ? Fm(o) : nullptr;
         ForRows(rows, ChunkRows(t), [&](int64_t, int64_t r0, int64_t r1) {
           for (int64_t r = r0; r < r1; ++r) {
-            const float* xr = x + r * t;
-            float* yr = yp + r * t;
             const float* mr = m ? m + (r % mrows) * t : nullptr;
-            SoftmaxRow(xr, mr, yr, keep ? keep + r * t : nullptr, keep ? op + r * t : nullptr, t);
+            SoftmaxRow(x + r * t, mr, yp + r * t, keep, r * t, op ? op + r * t : nullptr, t);
           }
         });
       }
@@ -446,7 +499,8 @@ void MaskedSoftmaxCompute(void*, TF_OpKernelContext* ctx) {
   TF_DeleteStatus(s);
 }
 
-void MaskedSoftmaxGradCompute(void*, TF_OpKernelContext* ctx) {
+void MaskedSoftmaxGradCompute(void* k, TF_OpKernelContext* ctx) {
+  const int64_t threshold = static_cast<DropAttrs*>(k)->threshold;
   TF_Status* s = TF_NewStatus();
   Inputs in;
   Outputs out;
@@ -455,26 +509,25 @@ void MaskedSoftmaxGradCompute(void*, TF_OpKernelContext* ctx) {
     const int64_t t = sd.empty() ? 1 : sd.back();
     const int64_t n = TF_TensorElementCount(in.t[1]);
     const int64_t rows = t ? n / t : 0;
-    const int64_t kn = TF_TensorElementCount(in.t[2]);
-    if (TF_TensorElementCount(in.t[0]) != n || (kn != 0 && (kn != n || TF_TensorType(in.t[2]) != TF_BOOL))) {
-      Fail(ctx, "UadMaskedSoftmaxGrad: dout, y and keep (bool, or empty) must have one shape");
+    KeepSource keep;
+    if (TF_TensorElementCount(in.t[0]) != n || !ReadKeep(in.t[2], threshold, &keep)) {
+      Fail(ctx, "UadMaskedSoftmaxGrad: dout and y must have one shape, seed int32 [2] (or empty)");
     } else {
       TF_Tensor* dx = Alloc(ctx, 0, sd, s);
       out.t.push_back(dx);
       if (dx) {
         const float *dy = F(in.t[0]), *y = F(in.t[1]);
-        const bool* keep = kn ? static_cast<const bool*>(TF_TensorData(in.t[2])) : nullptr;
         float* dxp = Fm(dx);
         ForRows(rows, ChunkRows(t), [&](int64_t, int64_t r0, int64_t r1) {
           for (int64_t r = r0; r < r1; ++r) {
             const float *dyr = dy + r * t, *yr = y + r * t;
             float* dxr = dxp + r * t;
             float dot = 0;
-            if (keep) {
-              const bool* kr = keep + r * t;
+            if (keep.on) {
+              const int64_t base = r * t;
 #pragma omp simd reduction(+ : dot)
               for (int64_t j = 0; j < t; ++j) {
-                const float g = dyr[j] * static_cast<float>(kr[j]);
+                const float g = dyr[j] * KeepAt(keep, base + j);
                 dxr[j] = g;
                 dot += g * yr[j];
               }
@@ -495,29 +548,183 @@ void MaskedSoftmaxGradCompute(void*, TF_OpKernelContext* ctx) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Dropout by a given keep mask: x * keep * scale (its own gradient with dy for x)
+// Dropout from a seed: x * keep * scale (its own gradient, with dy for x and the same seed); and the keep mask itself
 
 void DropoutCompute(void* k, TF_OpKernelContext* ctx) {
-  const float scale = static_cast<FloatAttr*>(k)->v;
+  const DropAttrs& a = *static_cast<DropAttrs*>(k);
   TF_Status* s = TF_NewStatus();
   Inputs in;
   Outputs out;
   if (GetInputs(ctx, 2, &in, s)) {
     const int64_t n = TF_TensorElementCount(in.t[0]);
-    if (TF_TensorElementCount(in.t[1]) != n || TF_TensorType(in.t[1]) != TF_BOOL) {
-      Fail(ctx, "UadDropout: keep must be bool of x's shape");
+    KeepSource keep;
+    if (!ReadKeep(in.t[1], a.threshold, &keep) || !keep.on) {
+      Fail(ctx, "UadDropout: seed must be int32 [2] and threshold in [1, 256]");
     } else {
       TF_Tensor* y = Alloc(ctx, 0, Dims(in.t[0]), s);
       out.t.push_back(y);
       if (y) {
         const float* x = F(in.t[0]);
-        const bool* keep = static_cast<const bool*>(TF_TensorData(in.t[1]));
         float* yp = Fm(y);
-        const int64_t chunk = int64_t{1} << 16;
-        ForRows(n, chunk, [&](int64_t, int64_t i0, int64_t i1) {
+        const float scale = a.scale;
+        ForRows(n, int64_t{1} << 16, [&](int64_t, int64_t i0, int64_t i1) {
 #pragma omp simd
-          for (int64_t i = i0; i < i1; ++i) yp[i] = x[i] * static_cast<float>(keep[i]) * scale;
+          for (int64_t i = i0; i < i1; ++i) yp[i] = x[i] * KeepAt(keep, i) * scale;
         });
+      }
+    }
+  }
+  TF_DeleteStatus(s);
+}
+
+void KeepMaskCompute(void* k, TF_OpKernelContext* ctx) {
+  const DropAttrs& a = *static_cast<DropAttrs*>(k);
+  TF_Status* s = TF_NewStatus();
+  Inputs in;
+  Outputs out;
+  if (GetInputs(ctx, 2, &in, s)) {
+    KeepSource keep;
+    if (!ReadKeep(in.t[1], a.threshold, &keep) || !keep.on) {
+      Fail(ctx, "UadKeepMask: seed must be int32 [2] and threshold in [1, 256]");
+    } else {
+      auto d = Dims(in.t[0]);
+      const int64_t n = TF_TensorElementCount(in.t[0]);
+      TF_Tensor* y = TF_AllocateOutput(ctx, 0, TF_BOOL, d.data(), static_cast<int>(d.size()), n, s);
+      if (TF_GetCode(s) != TF_OK) {
+        TF_OpKernelContext_Failure(ctx, s);
+      } else {
+        out.t.push_back(y);
+        bool* yp = static_cast<bool*>(TF_TensorData(y));
+        for (int64_t i = 0; i < n; ++i) yp[i] = KeepAt(keep, i) != 0.0f;
+      }
+    }
+  }
+  TF_DeleteStatus(s);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Attention heads: split a projection [B, T, H*hd] (+ its bias) into [B, H, T, hd], and merge back (times a scale),
+// optionally with the column sums of the merged result (a bias gradient): one pass instead of BiasAdd + Transpose,
+// or Transpose + BiasAddGrad.
+
+struct HeadsAttrs {
+  int64_t heads = 1;
+  float scale = 1;
+  bool sum = false;
+};
+void* CreateHeads(TF_OpKernelConstruction* c) {
+  auto* a = new HeadsAttrs;
+  TF_Status* s = TF_NewStatus();
+  TF_OpKernelConstruction_GetAttrInt64(c, "heads", &a->heads, s);
+  if (TF_GetCode(s) == TF_OK && TF_OpKernelConstruction_HasAttr(c, "scale", s)) TF_OpKernelConstruction_GetAttrFloat(c, "scale", &a->scale, s);
+  if (TF_GetCode(s) == TF_OK && TF_OpKernelConstruction_HasAttr(c, "sum", s)) {
+    TF_Bool v = 0;
+    TF_OpKernelConstruction_GetAttrBool(c, "sum", &v, s);
+    a->sum = v != 0;
+  }
+  if (TF_GetCode(s) != TF_OK) TF_OpKernelConstruction_Failure(c, s);
+  TF_DeleteStatus(s);
+  return a;
+}
+void DeleteHeads(void* p) { delete static_cast<HeadsAttrs*>(p); }
+
+void SplitHeadsCompute(void* k, TF_OpKernelContext* ctx) {
+  const int64_t h = static_cast<HeadsAttrs*>(k)->heads;
+  const float scale = static_cast<HeadsAttrs*>(k)->scale;
+  TF_Status* s = TF_NewStatus();
+  Inputs in;
+  Outputs out;
+  if (GetInputs(ctx, 2, &in, s)) {
+    auto d = Dims(in.t[0]);
+    const int64_t bn = TF_TensorElementCount(in.t[1]);
+    if (d.size() != 3 || h < 1 || d[2] % h != 0 || (bn != 0 && bn != d[2])) {
+      Fail(ctx, "UadSplitHeads: x must be [B, T, heads*hd] and bias [heads*hd] (or empty)");
+    } else {
+      const int64_t B = d[0], T = d[1], D = d[2], hd = D / h;
+      TF_Tensor* y = Alloc(ctx, 0, {B, h, T, hd}, s);
+      out.t.push_back(y);
+      if (y) {
+        const float *x = F(in.t[0]), *bias = bn ? F(in.t[1]) : nullptr;
+        float* yp = Fm(y);
+        ForRows(B * T, ChunkRows(D), [&](int64_t, int64_t r0, int64_t r1) {
+          for (int64_t r = r0; r < r1; ++r) {
+            const int64_t b = r / T, t = r % T;
+            const float* xr = x + r * D;
+            for (int64_t hh = 0; hh < h; ++hh) {
+              float* dst = yp + ((b * h + hh) * T + t) * hd;
+              const float* src = xr + hh * hd;
+              if (bias) {
+                const float* bb = bias + hh * hd;
+                if (scale == 1.0f) {
+#pragma omp simd
+                  for (int64_t j = 0; j < hd; ++j) dst[j] = src[j] + bb[j];
+                } else {
+#pragma omp simd
+                  for (int64_t j = 0; j < hd; ++j) dst[j] = (src[j] + bb[j]) * scale;
+                }
+              } else if (scale == 1.0f) {
+                std::memcpy(dst, src, hd * sizeof(float));
+              } else {
+#pragma omp simd
+                for (int64_t j = 0; j < hd; ++j) dst[j] = src[j] * scale;
+              }
+            }
+          }
+        });
+      }
+    }
+  }
+  TF_DeleteStatus(s);
+}
+
+void MergeHeadsCompute(void* k, TF_OpKernelContext* ctx) {
+  const HeadsAttrs& a = *static_cast<HeadsAttrs*>(k);
+  TF_Status* s = TF_NewStatus();
+  Inputs in;
+  Outputs out;
+  if (GetInputs(ctx, 1, &in, s)) {
+    auto d = Dims(in.t[0]);
+    if (d.size() != 4 || d[1] != a.heads) {
+      Fail(ctx, "UadMergeHeads: x must be [B, heads, T, hd]");
+    } else {
+      const int64_t B = d[0], h = d[1], T = d[2], hd = d[3], D = h * hd;
+      TF_Tensor* y = Alloc(ctx, 0, {B, T, D}, s);
+      out.t.push_back(y);
+      TF_Tensor* cs = y ? Alloc(ctx, 1, a.sum ? std::vector<int64_t>{D} : std::vector<int64_t>{0}, s) : nullptr;
+      out.t.push_back(cs);
+      if (cs) {
+        const float* x = F(in.t[0]);
+        float* yp = Fm(y);
+        const float scale = a.scale;
+        const int64_t chunk = ChunkRows(D), nchunks = (B * T + chunk - 1) / chunk;
+        std::vector<float> part(a.sum ? static_cast<size_t>(nchunks * D) : 0, 0.0f);
+        ForRows(B * T, chunk, [&](int64_t c, int64_t r0, int64_t r1) {
+          float* pc = a.sum ? part.data() + c * D : nullptr;
+          for (int64_t r = r0; r < r1; ++r) {
+            const int64_t b = r / T, t = r % T;
+            float* yr = yp + r * D;
+            for (int64_t hh = 0; hh < h; ++hh) {
+              const float* src = x + ((b * h + hh) * T + t) * hd;
+              float* dst = yr + hh * hd;
+              if (scale == 1.0f) {
+                std::memcpy(dst, src, hd * sizeof(float));
+              } else {
+#pragma omp simd
+                for (int64_t j = 0; j < hd; ++j) dst[j] = src[j] * scale;
+              }
+            }
+            if (pc) {
+#pragma omp simd
+              for (int64_t j = 0; j < D; ++j) pc[j] += yr[j];
+            }
+          }
+        });
+        if (a.sum) {
+          float* csp = Fm(cs);
+          std::memset(csp, 0, D * sizeof(float));
+          for (int64_t c = 0; c < nchunks; ++c)
+            for (int64_t j = 0; j < D; ++j) csp[j] += part[c * D + j];
+        }
       }
     }
   }
@@ -674,12 +881,14 @@ const std::vector<OpSpec>& Specs() {
        CreateNone,
        LayerNormGradCompute,
        DeleteNone},
-      {"UadMaskedSoftmax", {"scores: float", "mask: float", "keep: bool"}, {"y: float", "out: float"}, {}, CreateNone,
-       MaskedSoftmaxCompute, DeleteNone},
-      {"UadMaskedSoftmaxGrad", {"dout: float", "y: float", "keep: bool"}, {"dscores: float"}, {}, CreateNone,
-       MaskedSoftmaxGradCompute, DeleteNone},
-      {"UadDropout", {"x: float", "keep: bool"}, {"y: float"}, {"scale: float"}, CreateScale, DropoutCompute,
-       DeleteFloat},
+      {"UadMaskedSoftmax", {"scores: float", "mask: float", "seed: int32"}, {"y: float", "out: float"},
+       {"threshold: int = 0"}, CreateDrop, MaskedSoftmaxCompute, DeleteDrop},
+      {"UadMaskedSoftmaxGrad", {"dout: float", "y: float", "seed: int32"}, {"dscores: float"}, {"threshold: int = 0"},
+       CreateDrop, MaskedSoftmaxGradCompute, DeleteDrop},
+      {"UadDropout", {"x: float", "seed: int32"}, {"y: float"}, {"threshold: int", "scale: float"}, CreateDrop,
+       DropoutCompute, DeleteDrop},
+      {"UadKeepMask", {"like: float", "seed: int32"}, {"keep: bool"}, {"threshold: int"}, CreateDrop, KeepMaskCompute,
+       DeleteDrop},
       {"UadAdamStep",
        {"coef: float", "m: float", "v: float", "params: N * float", "grads: N * float"},
        {"m_out: float", "v_out: float", "params_out: N * float"},
@@ -689,6 +898,10 @@ const std::vector<OpSpec>& Specs() {
        CreateAdam,
        AdamCompute,
        DeleteAdam},
+      {"UadSplitHeads", {"x: float", "bias: float"}, {"y: float"}, {"heads: int >= 1", "scale: float = 1.0"}, CreateHeads,
+       SplitHeadsCompute, DeleteHeads},
+      {"UadMergeHeads", {"x: float"}, {"y: float", "colsum: float"}, {"heads: int >= 1", "scale: float = 1.0", "sum: bool = false"},
+       CreateHeads, MergeHeadsCompute, DeleteHeads},
       {"UadSumSquares", {"x: N * float"}, {"y: float"}, {"N: int >= 1"}, CreateNone, SumSquaresCompute, DeleteNone},
   };
   return specs;

@@ -2,7 +2,7 @@
 // TensorFlow's C kernel API by a small Node addon that `npm run setup` compiles against tfjs-node's libtensorflow
 // (scripts/build-kernels.js). Each replaces a chain of element-wise TensorFlow kernels by one pass over memory:
 // LayerNorm and its gradient (9 + 12 kernels), the masked softmax of an attention map with its dropout and their
-// gradient (6 + 5), dropout by a keep mask (2), an Adam / AdamW step of a group of same-shaped parameters (~20). Where the addon is not built (or UNIFIED_AD_FUSED_KERNELS=0, or the
+// gradient (6 + 5), dropout by a keep mask (2), a projection's bias add and head split (2, and 2 back), an Adam / AdamW step of a group of same-shaped parameters (~20). Where the addon is not built (or UNIFIED_AD_FUSED_KERNELS=0, or the
 // generic ops are forced), every caller keeps its TensorFlow composition: same results up to float rounding
 // (the tests compare both), slower.
 import * as fs from 'node:fs';
@@ -14,7 +14,7 @@ import { nativeKernels, type NativeAttr, tfTypes } from './native-op';
 
 /** Where `npm run setup` puts the compiled addon. */
 export const FUSED_ADDON = path.join(__dirname, '..', 'native', 'build', 'uad_kernels.node');
-const OPS = ['UadLayerNorm', 'UadLayerNormGrad', 'UadMaskedSoftmax', 'UadMaskedSoftmaxGrad', 'UadDropout', 'UadAdamStep', 'UadSumSquares'];
+const OPS = ['UadLayerNorm', 'UadLayerNormGrad', 'UadMaskedSoftmax', 'UadMaskedSoftmaxGrad', 'UadDropout', 'UadAdamStep', 'UadSumSquares', 'UadSplitHeads', 'UadMergeHeads', 'UadKeepMask'];
 
 type MultiBackend = { executeMultipleOutputs(name: string, attrs: NativeAttr[], inputs: Tensor[], n: number): Tensor[] };
 const run = (op: string, attrs: NativeAttr[], inputs: Tensor[], n: number): Tensor[] =>
@@ -114,35 +114,59 @@ export function fusedLayerNormForward(x: Tensor, gamma: Tensor, beta: Tensor, ep
   return y!;
 }
 
-let empty: { f: Tensor; b: Tensor } | null = null;
-const none = () => (empty ??= { f: tf.keep(tf.zeros([0])), b: tf.keep(tf.zeros([0], 'bool')) });
+let empty: { f: Tensor; i: Tensor } | null = null;
+const none = () => (empty ??= { f: tf.keep(tf.zeros([0])), i: tf.keep(tf.zeros([0], 'int32')) });
+
+/** Dropout in the fused kernels: the rate and the seed of its decisions. */
+export interface FusedDrop {
+  rate: number;
+  seed: number;
+}
+/** The kernels' threshold (a drop is a random byte below it: rate rounded to 1/256, as effectiveDropoutRate) */
+const threshold = (rate: number) => Math.round(rate * 256);
+/** The kernels' seed input: two 32-bit keys from one Rng seed. */
+const seedTensor = (seed: number) => tf.tensor1d([seed | 0, Math.imul(seed, 0x9e3779b1) ^ 0x5bd1e995], 'int32');
 
 /**
- * softmax(scores + mask) over the last axis, times `keep` when given (dropout without its 1/(1−p), which the caller
- * applies), differentiable in `scores`. mask: additive [Tq, Tk] or null; keep: bool of the scores' shape or null.
+ * softmax(scores + mask) over the last axis, with dropout on it when `drop` is given (without its 1/(1−p), which the
+ * caller applies), differentiable in `scores`. mask: additive [Tq, Tk] or null. The dropout decisions are a hash of
+ * (seed, element index) computed inside the kernels — nothing is stored; the gradient recomputes them.
  */
-export function fusedMaskedSoftmax(scores: Tensor, mask: Tensor | null, keep: Tensor | null): Tensor {
+export function fusedMaskedSoftmax(scores: Tensor, mask: Tensor | null, drop: FusedDrop | null): Tensor {
+  const thr = drop ? threshold(drop.rate) : 0;
+  if (drop && thr === 0) drop = null;
+  const attrs = [intAttr('threshold', drop ? thr : 0)];
+  const seed = drop ? seedTensor(drop.seed) : none().i;
   const f = custom1((s, save) => {
-    const [y, out] = run('UadMaskedSoftmax', [], [s, mask ?? none().f, keep ?? none().b], 2);
-    // keep goes through save(): the engine holds saved tensors until the backward pass, whatever scope made them
-    save(keep ? [y!, keep] : [y!]);
-    if (keep) {
-      return { value: out!, gradFunc: (dy, [ys, k]) => run('UadMaskedSoftmaxGrad', [], [dy, ys!, k!], 1) };
-    }
+    const [y, out] = run('UadMaskedSoftmax', attrs, [s, mask ?? none().f, seed], 2);
+    save([y!, seed]); // the engine holds saved tensors until the backward pass
+    if (drop) return { value: out!, gradFunc: (dy, [ys, sd]) => run('UadMaskedSoftmaxGrad', attrs, [dy, ys!, sd!], 1) };
     out!.dispose();
-    return { value: y!, gradFunc: (dy, [ys]) => run('UadMaskedSoftmaxGrad', [], [dy, ys!, none().b], 1) };
+    return { value: y!, gradFunc: (dy, [ys, sd]) => run('UadMaskedSoftmaxGrad', attrs, [dy, ys!, sd!], 1) };
   });
-  return f(scores);
+  const y = f(scores);
+  if (drop) seed.dispose();
+  return y;
 }
 
-/** x · keep · scale in one kernel (keep: bool of x's shape), differentiable in x. */
-export function fusedDropout(x: Tensor, keep: Tensor, scale: number): Tensor {
-  const attrs = [floatAttr('scale', scale)];
+/** Inverted dropout x · keep / (1 − rate) in one kernel, differentiable in x (the same decisions as fusedKeepMask). */
+export function fusedDropout(x: Tensor, rate: number, seed: number): Tensor {
+  const thr = threshold(rate);
+  if (thr === 0) return x;
+  const attrs = [intAttr('threshold', thr), floatAttr('scale', 1 / (1 - thr / 256))];
+  const sd = seedTensor(seed);
   const f = custom1((xi, save) => {
-    save([keep]);
-    return { value: run('UadDropout', attrs, [xi, keep], 1)[0]!, gradFunc: (dy, [k]) => run('UadDropout', attrs, [dy, k!], 1) };
+    save([sd]);
+    return { value: run('UadDropout', attrs, [xi, sd], 1)[0]!, gradFunc: (dy, [k]) => run('UadDropout', attrs, [dy, k!], 1) };
   });
-  return f(x);
+  const y = f(x);
+  sd.dispose();
+  return y;
+}
+
+/** The fused kernels' keep decisions for a tensor of `shape` (bool; P(keep) = 1 − rate rounded to 1/256). */
+export function fusedKeepMask(shape: number[], rate: number, seed: number): Tensor {
+  return tf.tidy(() => run('UadKeepMask', [intAttr('threshold', threshold(rate))], [tf.zeros(shape), seedTensor(seed)], 1)[0]!);
 }
 
 /** Σ x² over all the tensors (double accumulation), a scalar: the squared global gradient norm. */
@@ -188,4 +212,40 @@ export function fusedAdamStep(coef: Tensor, m: Tensor, v: Tensor, params: Tensor
   ];
   const out = run('UadAdamStep', attrs, [coef, m, v, ...params, ...grads], 2 + n);
   return { m: out[0]!, v: out[1]!, params: out.slice(2) };
+}
+
+const headsAttrs = (heads: number, scale: number, sum?: boolean): NativeAttr[] =>
+  [intAttr('heads', heads), floatAttr('scale', scale), ...(sum === undefined ? [] : [boolAttr('sum', sum)])];
+
+/**
+ * [B, T, H·hd] (+ bias [H·hd]) → [B, H, T, hd]: a projection's bias add and the head split (reshape + transpose) in one
+ * pass; its gradient merges back and sums the bias gradient in one more. Differentiable in x and bias.
+ */
+export function fusedSplitHeads(x: Tensor, bias: Tensor | null, heads: number): Tensor {
+  if (!bias) {
+    const f = custom1((xi) => ({
+      value: run('UadSplitHeads', headsAttrs(heads, 1), [xi, none().f], 1)[0]!,
+      gradFunc: (dy) => {
+        const [dx, colsum] = run('UadMergeHeads', headsAttrs(heads, 1, false), [dy], 2);
+        colsum!.dispose();
+        return [dx!];
+      },
+    }));
+    return f(x);
+  }
+  const f = tf.customGrad(((xi: Tensor, b: Tensor) => ({
+    value: run('UadSplitHeads', headsAttrs(heads, 1), [xi, b], 1)[0]!,
+    gradFunc: (dy: Tensor) => run('UadMergeHeads', headsAttrs(heads, 1, true), [dy], 2),
+  })) as never) as unknown as (a: Tensor, b: Tensor) => Tensor;
+  return f(x, bias);
+}
+
+/** [B, H, T, hd] → [B, T, H·hd] times `scale` (the inverse of the head split), differentiable. */
+export function fusedMergeHeads(x: Tensor, heads: number, scale = 1): Tensor {
+  const f = custom1((xi) => {
+    const [y, colsum] = run('UadMergeHeads', headsAttrs(heads, scale, false), [xi], 2);
+    colsum!.dispose();
+    return { value: y!, gradFunc: (dy) => [run('UadSplitHeads', headsAttrs(heads, scale), [dy, none().f], 1)[0]!] };
+  });
+  return f(x);
 }

@@ -58,11 +58,6 @@ export function keepMask(shape: number[], rate: number, seed: number): Tensor {
 
 /** Inverted dropout: x · 1[keep] / (1 − rate), rate as effectiveDropoutRate. */
 export function nativeDropout(x: Tensor, rate: number, seed: number): Tensor {
-  if (fusedOps()) {
-    const keep = keepMask(x.shape, rate, seed);
-    const y = fusedDropout(x, keep, 1 / (1 - effectiveDropoutRate(rate)));
-    keep.dispose(); // (the gradient holds its own reference)
-    return y;
-  }
+  if (fusedOps()) return fusedDropout(x, rate, seed); // decisions hashed in the kernel (fused-ops.ts), not Philox bytes
   return tf.tidy(() => x.mul(keepMask(x.shape, rate, seed).cast('float32')).mul(1 / (1 - effectiveDropoutRate(rate))));
 }

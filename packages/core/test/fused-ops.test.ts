@@ -4,8 +4,8 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { Tensor } from '@tensorflow/tfjs-node';
-import { AdamW, Adam, Rng, tf, nn, keepMask, engineInfo } from '../src';
-import { FUSED_ADDON, fusedDropout, fusedMaskedSoftmax, fusedOps, fusedOpsStatus, setFusedOps } from '../src/fused-ops';
+import { AdamW, Adam, Rng, tf, nn, engineInfo } from '../src';
+import { FUSED_ADDON, fusedDropout, fusedKeepMask, fusedMaskedSoftmax, fusedMergeHeads, fusedOps, fusedOpsStatus, fusedSplitHeads, setFusedOps } from '../src/fused-ops';
 
 const native = engineInfo.backend === 'tensorflow';
 const on = native && fusedOps();
@@ -58,10 +58,11 @@ describe('fused kernels', () => {
       const shape = [2, 3, tq, tk];
       const s = r.normalTensor(shape).mul(3), w = r.normalTensor(shape);
       const mask = tf.tidy(() => r.uniformTensor([tq, tk]).less(0.3).cast('float32').mul(-1e9).mul(tf.oneHot(tf.range(0, tq, 1, 'int32'), tk).sub(1).neg()));
-      const keep = keepMask(shape, 0.25, 11);
+      const drop = { rate: 0.25, seed: 11 };
+      const keep = fusedKeepMask(shape, drop.rate, drop.seed);
       for (const m of [null, mask]) {
         for (const k of [null, keep]) {
-          const f = (x: Tensor) => fusedMaskedSoftmax(x, m, k);
+          const f = (x: Tensor) => fusedMaskedSoftmax(x, m, k ? drop : null);
           const g = (x: Tensor) => {
             const p = nn.softmax(m ? x.add(m) : x);
             return k ? p.mul(k.cast('float32')) : p;
@@ -80,37 +81,78 @@ describe('fused kernels', () => {
     }
   });
 
-  it.skipIf(!on)('dropout by a keep mask is bit-identical to x · keep · scale, and so is its gradient', () => {
+  it.skipIf(!on)('dropout: bit-identical to x · keep · scale with the kernels\' keep mask, and so is its gradient', () => {
     const r = new Rng(9);
     const x = r.normalTensor([3, 5, 1031]), w = r.normalTensor([3, 5, 1031]);
-    const keep = keepMask(x.shape, 0.1, 3);
-    const fast = valueAndGrads((t) => fusedDropout(t, keep, 1.25), [x], w);
-    const ref = valueAndGrads((t) => t.mul(keep.cast('float32')).mul(1.25), [x], w);
+    const keep = fusedKeepMask(x.shape, 0.1, 3);
+    const scale = 1 / (1 - 26 / 256); // 0.1 → 26/256
+    const fast = valueAndGrads((t) => fusedDropout(t, 0.1, 3), [x], w);
+    const ref = valueAndGrads((t) => t.mul(keep.cast('float32')).mul(scale), [x], w);
     expect(maxAbsDiff(fast.y, ref.y)).toBe(0);
     expect(maxAbsDiff(fast.grads[0]!, ref.grads[0]!)).toBe(0);
-    // nn.dropout on the fused kernel: the same numbers as with the composition
-    const a = nn.dropout(x, 0.1, new Rng(4));
-    const b = composed(() => nn.dropout(x, 0.1, new Rng(4)));
-    expect(maxAbsDiff(a, b)).toBe(0);
+    // nn.dropout runs the kernel: the same decisions for the same Rng seed
+    const seed = new Rng(4).seed();
+    expect(maxAbsDiff(nn.dropout(x, 0.1, new Rng(4)), fusedDropout(x, 0.1, seed))).toBe(0);
   });
 
-  it.skipIf(!on)('a transformer layer trains on them without leaking tensors, its loss and gradients as with the compositions', () => {
+  it.skipIf(!on)('dropout decisions: the documented rate, independent of the neighbour and of the seed, the same for the same seed', () => {
+    const n = 1 << 20;
+    const rate = (t: Tensor) => t.cast('float32').mean().dataSync()[0]!;
+    const a = fusedKeepMask([n], 0.1, 1), b = fusedKeepMask([n], 0.1, 2), a2 = fusedKeepMask([n], 0.1, 1);
+    const p = 1 - 26 / 256;
+    // binomial sd of the mean over 2^20 draws is 3e-4: 5 sd
+    expect(Math.abs(rate(a) - p)).toBeLessThan(1.5e-3);
+    expect(Math.abs(rate(b) - p)).toBeLessThan(1.5e-3);
+    expect(rate(a.notEqual(a2))).toBe(0);
+    expect(Math.abs(rate(a.logicalAnd(b)) - p * p)).toBeLessThan(2e-3); // two seeds: independent
+    const next = tf.concat([a.slice(1), a.slice(0, 1)]); // element j and j + 1 (within and across hash words)
+    expect(Math.abs(rate(a.logicalAnd(next)) - p * p)).toBeLessThan(2e-3);
+    for (const r of [0.5, 0.9]) expect(Math.abs(rate(fusedKeepMask([n], r, 7)) - (1 - Math.round(r * 256) / 256))).toBeLessThan(1.5e-3);
+  });
+
+  it.skipIf(!on)('attention head split (+ bias) and merge (× scale): bit-identical to BiasAdd + transpose, gradients as the composition', () => {
+    const r = new Rng(14);
+    const x = r.normalTensor([2, 7, 12]), bias = r.normalTensor([12]), w = r.normalTensor([2, 3, 7, 4]);
+    const ref = (a: Tensor, b: Tensor) => a.add(b).reshape([2, 7, 3, 4]).transpose([0, 2, 1, 3]);
+    const fast = valueAndGrads((a, b) => fusedSplitHeads(a, b, 3), [x, bias], w);
+    const slow = valueAndGrads(ref, [x, bias], w);
+    expect(maxAbsDiff(fast.y, slow.y)).toBe(0);
+    expect(maxAbsDiff(fast.grads[0]!, slow.grads[0]!)).toBe(0);
+    expect(maxAbsDiff(fast.grads[1]!, slow.grads[1]!)).toBeLessThan(1e-5);
+    const h = r.normalTensor([2, 3, 7, 4]), w2 = r.normalTensor([2, 7, 12]);
+    const m = valueAndGrads((a) => fusedMergeHeads(a, 3, 1.25), [h], w2);
+    const mr = valueAndGrads((a) => a.transpose([0, 2, 1, 3]).reshape([2, 7, 12]).mul(1.25), [h], w2);
+    expect(maxAbsDiff(m.y, mr.y)).toBe(0);
+    expect(maxAbsDiff(m.grads[0]!, mr.grads[0]!)).toBe(0);
+    expect(maxAbsDiff(fusedSplitHeads(x, null, 3), x.reshape([2, 7, 3, 4]).transpose([0, 2, 1, 3]))).toBe(0);
+  });
+
+  it.skipIf(!on)('a transformer layer trains on them without leaking tensors; without dropout its loss and gradients are the compositions\'', () => {
     const r = new Rng(10);
-    const layer = new nn.TransformerEncoderLayer(64, 4, 128, 0.1, new Rng(1));
+    const layer = new nn.TransformerEncoderLayer(64, 4, 128, 0, new Rng(1));
     const x = r.normalTensor([2, 49, 64]), pos = r.normalTensor([49, 64]);
     const vars = [...layer.namedVariables().values()];
-    const lossOf = (seed: number) => tf.variableGrads(() => layer.apply(x, pos, null, new Rng(seed)).square().mean() as never, vars);
+    const mask = tf.tidy(() => r.uniformTensor([49, 49]).less(0.2).cast('float32').mul(-1e9));
+    const lossWith = (l: nn.TransformerEncoderLayer, seed: number) =>
+      tf.variableGrads(() => l.apply(x, pos, mask, new Rng(seed)).square().mean() as never, [...l.namedVariables().values()]);
+    const lossOf = (seed: number) => lossWith(layer, seed);
     const fast = lossOf(5), ref = composed(() => lossOf(5));
     expect(Math.abs(fast.value.dataSync()[0]! - ref.value.dataSync()[0]!)).toBeLessThan(1e-5);
     for (const k of Object.keys(ref.grads)) expect(maxAbsDiff(fast.grads[k]!, ref.grads[k]!)).toBeLessThan(1e-4);
     tf.dispose([fast.value, ref.value, ...Object.values(fast.grads), ...Object.values(ref.grads)]);
-    const n0 = tf.memory().numTensors;
-    for (let i = 0; i < 3; i++) {
-      const g = lossOf(i);
-      tf.dispose([g.value, ...Object.values(g.grads)]);
+    void vars;
+    const dropping = new nn.TransformerEncoderLayer(64, 4, 128, 0.1, new Rng(1)); // every dropout kernel
+    for (const l of [layer, dropping]) {
+      lossWith(l, 0); // (first-call caches)
+      const n0 = tf.memory().numTensors;
+      for (let i = 0; i < 3; i++) {
+        const g = lossWith(l, i);
+        tf.dispose([g.value, ...Object.values(g.grads)]);
+      }
+      expect(tf.memory().numTensors).toBe(n0);
     }
-    expect(tf.memory().numTensors).toBe(n0);
     layer.dispose();
+    dropping.dispose();
   });
 
   it.skipIf(!on)('give the same numbers whatever the thread count (TF_NUM_INTRAOP_THREADS 1 and 2)', () => {
@@ -169,6 +211,7 @@ describe('fused kernels', () => {
   it.skipIf(!on)('bad shapes give TensorFlow errors naming the op, not a crash', () => {
     expect(() => nn.layerNorm(tf.ones([2, 4]), tf.ones([3]), tf.zeros([3]))).toThrow(/UadLayerNorm/);
     expect(() => fusedMaskedSoftmax(tf.ones([2, 5]), tf.zeros([3, 4]), null)).toThrow(/UadMaskedSoftmax/);
-    expect(() => fusedDropout(tf.ones([2, 5]), tf.ones([2, 4]).cast('bool'), 2)).toThrow(/UadDropout/);
+    expect(() => fusedSplitHeads(tf.ones([2, 3, 10]), null, 4)).toThrow(/UadSplitHeads/);
+    expect(() => fusedMergeHeads(tf.ones([2, 3, 5, 4]), 4)).toThrow(/UadMergeHeads/);
   });
 });

@@ -1,11 +1,11 @@
-import type { Tensor, Tensor4D } from '@tensorflow/tfjs-node';
+import type { Tensor, Tensor2D, Tensor4D } from '@tensorflow/tfjs-node';
 import { tf } from '../engine';
 import type { Rng } from '../rng';
 import { Module } from './module';
 import { Linear, dropout } from './layers';
 import { effectiveDropoutRate, keepMask } from '../native-random';
-import { softmax } from './kernels';
-import { fusedMaskedSoftmax, fusedOps } from '../fused-ops';
+import { linear, softmax } from './kernels';
+import { fusedMaskedSoftmax, fusedMergeHeads, fusedOps, fusedSplitHeads } from '../fused-ops';
 
 /**
  * Multi-head attention with PyTorch nn.MultiheadAttention semantics (separate q/k/v projections,
@@ -35,12 +35,22 @@ export class MultiHeadAttention extends Module {
     return x.reshape([b, t, this.heads, this.headDim]).transpose([0, 2, 1, 3]) as Tensor4D;
   }
 
+  /** x [B, T, D] → its projection by `lin` (times `scale`) as heads [B, H, T, hd]; the fused kernels add the bias
+   * and split the heads in one pass */
+  private project(lin: Linear, x: Tensor, b: number, t: number, scale = 1): Tensor4D {
+    if (!fusedOps()) return this.split(lin.apply(x, 'linear', scale), b, t);
+    const w = scale === 1 ? lin.weight : lin.weight.mul(scale);
+    const bias = !lin.bias ? null : scale === 1 ? lin.bias : lin.bias.mul(scale);
+    const y = linear(x.reshape([b * t, this.dim]) as Tensor2D, w, null).reshape([b, t, this.dim]);
+    return fusedSplitHeads(y, bias, this.heads) as Tensor4D;
+  }
+
   apply(query: Tensor, key: Tensor, value: Tensor, mask: Tensor | null, rng: Rng | null): Tensor {
     const [b, tq] = query.shape;
     const tk = key.shape[1]!;
-    const q = this.split(this.q.apply(query, 'linear', 1 / Math.sqrt(this.headDim)), b!, tq!);
-    const k = this.split(this.k.apply(key), b!, tk);
-    const v = this.split(this.v.apply(value), b!, tk);
+    const q = this.project(this.q, query, b!, tq!, 1 / Math.sqrt(this.headDim));
+    const k = this.project(this.k, key, b!, tk);
+    const v = this.project(this.v, value, b!, tk);
     let scores: Tensor = tf.matMul(q, k, false, true); // [B, H, Tq, Tk]
     const drop = rng !== null && this.attnDropout > 0;
     // dropout on the attention weights; its 1/(1−p) rescaling is applied to the (smaller) context instead
@@ -48,16 +58,18 @@ export class MultiHeadAttention extends Module {
     let attn: Tensor;
     if (fusedOps()) {
       // mask, softmax and dropout in one kernel (and one for their gradient)
-      const keep = drop ? keepMask(scores.shape, this.attnDropout, rng.seed()) : null;
-      attn = fusedMaskedSoftmax(scores, mask, keep);
-      keep?.dispose(); // (the gradient holds its own reference)
+      attn = fusedMaskedSoftmax(scores, mask, drop ? { rate: this.attnDropout, seed: rng.seed() } : null);
     } else {
       if (mask) scores = scores.add(mask);
       attn = softmax(scores);
       if (drop) attn = attn.mul(keepMask(attn.shape, this.attnDropout, rng.seed()).cast('float32'));
     }
-    let ctx = tf.matMul(attn as Tensor4D, v).transpose([0, 2, 1, 3]).reshape([b!, tq!, this.dim]);
-    if (keepScale !== 1) ctx = ctx.mul(keepScale);
+    let ctx: Tensor;
+    if (fusedOps()) ctx = fusedMergeHeads(tf.matMul(attn as Tensor4D, v), this.heads, keepScale); // [B, Tq, D], scaled
+    else {
+      ctx = tf.matMul(attn as Tensor4D, v).transpose([0, 2, 1, 3]).reshape([b!, tq!, this.dim]);
+      if (keepScale !== 1) ctx = ctx.mul(keepScale);
+    }
     return this.out.apply(ctx);
   }
 }
