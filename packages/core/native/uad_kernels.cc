@@ -12,6 +12,8 @@
 //   UadDropout(x, seed; thr, scale)                -> x * keep * scale
 //   UadKeepMask(like, seed; thr)                   -> keep (bool, like's shape)
 // keep: the dropout decisions, hashed from (seed, element index) with P(keep) = 1 - thr / 256 (KeepAt below).
+//   UadResidualLayerNorm(x, h, bias, seed, γ, β)  -> LayerNorm(x + dropout(h + bias)), z, mean, rstd; and its Grad
+//   UadBiasReluDropout(h, bias, seed)              -> dropout(relu(h + bias)); and its Grad
 //   UadSplitHeads(x[B,T,H*hd], bias; heads, scale) -> [B, H, T, hd] of (x + bias) * scale
 //   UadMergeHeads(x[B,H,T,hd]; heads, scale, sum)  -> [B, T, H*hd] of scale * x, and its column sums when `sum`
 //   UadAdamStep(coef, m, v, params[N], grads[N])   -> m1, v1, params1[N]     one Adam / AdamW step of a group
@@ -603,6 +605,273 @@ void KeepMaskCompute(void* k, TF_OpKernelContext* ctx) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// The post-norm residual of a transformer layer: y = LayerNorm(z), z = x + dropout(h + bias), in one pass (and one
+// back). Forward bit-identical to BiasAdd, UadDropout, Add and UadLayerNorm in turn (the same float operations in the
+// same order).
+//   UadResidualLayerNorm(x, h, bias, seed, gamma, beta; threshold, scale, epsilon) -> y, z, mean, rstd
+//   UadResidualLayerNormGrad(dy, z, mean, rstd, gamma, seed; threshold, scale)     -> dx (= dz), dh, dgamma, dbeta, dbias
+
+struct ResAttrs {
+  int64_t threshold = 0;
+  float scale = 1, eps = 1e-5f;
+};
+void* CreateRes(TF_OpKernelConstruction* c) {
+  auto* a = new ResAttrs;
+  TF_Status* s = TF_NewStatus();
+  TF_OpKernelConstruction_GetAttrInt64(c, "threshold", &a->threshold, s);
+  if (TF_GetCode(s) == TF_OK) TF_OpKernelConstruction_GetAttrFloat(c, "scale", &a->scale, s);
+  if (TF_GetCode(s) == TF_OK && TF_OpKernelConstruction_HasAttr(c, "epsilon", s)) TF_OpKernelConstruction_GetAttrFloat(c, "epsilon", &a->eps, s);
+  if (TF_GetCode(s) != TF_OK) TF_OpKernelConstruction_Failure(c, s);
+  TF_DeleteStatus(s);
+  return a;
+}
+void DeleteRes(void* p) { delete static_cast<ResAttrs*>(p); }
+
+void ResidualLayerNormCompute(void* k, TF_OpKernelContext* ctx) {
+  const ResAttrs& a = *static_cast<ResAttrs*>(k);
+  TF_Status* s = TF_NewStatus();
+  Inputs in;
+  Outputs out;
+  if (GetInputs(ctx, 6, &in, s)) {
+    auto xd = Dims(in.t[0]);
+    const int64_t d = xd.empty() ? 1 : xd.back();
+    const int64_t n = TF_TensorElementCount(in.t[0]);
+    const int64_t rows = d ? n / d : 0;
+    const int64_t bn = TF_TensorElementCount(in.t[2]);
+    KeepSource keep;
+    if (TF_TensorElementCount(in.t[1]) != n || (bn != 0 && bn != d) || TF_TensorElementCount(in.t[4]) != d ||
+        TF_TensorElementCount(in.t[5]) != d || !ReadKeep(in.t[3], a.threshold, &keep)) {
+      Fail(ctx, "UadResidualLayerNorm: x and h must have one shape, bias (or empty), gamma and beta its last dimension, seed int32 [2] (or empty)");
+    } else {
+      std::vector<int64_t> rd = {rows};
+      TF_Tensor* y = Alloc(ctx, 0, xd, s);
+      out.t.push_back(y);
+      TF_Tensor* z = y ? Alloc(ctx, 1, xd, s) : nullptr;
+      out.t.push_back(z);
+      TF_Tensor* mu = z ? Alloc(ctx, 2, rd, s) : nullptr;
+      out.t.push_back(mu);
+      TF_Tensor* rs = mu ? Alloc(ctx, 3, rd, s) : nullptr;
+      out.t.push_back(rs);
+      if (rs) {
+        const float *x = F(in.t[0]), *h = F(in.t[1]), *bias = bn ? F(in.t[2]) : nullptr, *g = F(in.t[4]), *b = F(in.t[5]);
+        float *yp = Fm(y), *zp = Fm(z), *mp = Fm(mu), *rp = Fm(rs);
+        const float scale = a.scale, eps = a.eps;
+        ForRows(rows, ChunkRows(d), [&](int64_t, int64_t r0, int64_t r1) {
+          for (int64_t r = r0; r < r1; ++r) {
+            const float *xr = x + r * d, *hr = h + r * d;
+            float *zr = zp + r * d, *yr = yp + r * d;
+            const int64_t base = r * d;
+            if (keep.on) {
+#pragma omp simd
+              for (int64_t j = 0; j < d; ++j) {
+                const float hb = bias ? hr[j] + bias[j] : hr[j];
+                zr[j] = xr[j] + hb * KeepAt(keep, base + j) * scale;
+              }
+            } else {
+#pragma omp simd
+              for (int64_t j = 0; j < d; ++j) zr[j] = xr[j] + (bias ? hr[j] + bias[j] : hr[j]);
+            }
+            float sum = 0;
+#pragma omp simd reduction(+ : sum)
+            for (int64_t j = 0; j < d; ++j) sum += zr[j];
+            const float mean = sum / d;
+            float var = 0;
+#pragma omp simd reduction(+ : var)
+            for (int64_t j = 0; j < d; ++j) var += (zr[j] - mean) * (zr[j] - mean);
+            const float rstd = 1.0f / std::sqrt(var / d + eps);
+#pragma omp simd
+            for (int64_t j = 0; j < d; ++j) yr[j] = (zr[j] - mean) * rstd * g[j] + b[j];
+            mp[r] = mean;
+            rp[r] = rstd;
+          }
+        });
+      }
+    }
+  }
+  TF_DeleteStatus(s);
+}
+
+void ResidualLayerNormGradCompute(void* k, TF_OpKernelContext* ctx) {
+  const ResAttrs& a = *static_cast<ResAttrs*>(k);
+  TF_Status* s = TF_NewStatus();
+  Inputs in;
+  Outputs out;
+  if (GetInputs(ctx, 6, &in, s)) {
+    auto zd = Dims(in.t[1]);
+    const int64_t d = zd.empty() ? 1 : zd.back();
+    const int64_t rows = d ? TF_TensorElementCount(in.t[1]) / d : 0;
+    KeepSource keep;
+    if (TF_TensorElementCount(in.t[0]) != rows * d || TF_TensorElementCount(in.t[2]) != rows ||
+        TF_TensorElementCount(in.t[3]) != rows || TF_TensorElementCount(in.t[4]) != d ||
+        !ReadKeep(in.t[5], a.threshold, &keep)) {
+      Fail(ctx, "UadResidualLayerNormGrad: dy, z, mean, rstd, gamma and seed do not match");
+    } else {
+      std::vector<int64_t> dd = {d};
+      const std::vector<int64_t>* shapes[5] = {&zd, &zd, &dd, &dd, &dd};
+      for (int i = 0; i < 5 && (i == 0 || out.t.back()); ++i) out.t.push_back(Alloc(ctx, i, *shapes[i], s));
+      if (out.t.size() == 5 && out.t.back()) {
+        const float *dy = F(in.t[0]), *z = F(in.t[1]), *mu = F(in.t[2]), *rs = F(in.t[3]), *g = F(in.t[4]);
+        float *dzp = Fm(out.t[0]), *dhp = Fm(out.t[1]);
+        const float scale = a.scale;
+        const int64_t chunk = ChunkRows(d), nchunks = (rows + chunk - 1) / chunk;
+        std::vector<float> part(static_cast<size_t>(nchunks * 3 * d), 0.0f);  // per chunk: dgamma, dbeta, dbias
+        ForRows(rows, chunk, [&](int64_t c, int64_t r0, int64_t r1) {
+          float* pg = part.data() + c * 3 * d;
+          float *pb = pg + d, *ph = pg + 2 * d;
+          for (int64_t r = r0; r < r1; ++r) {
+            const float *dyr = dy + r * d, *zr = z + r * d;
+            float *dzr = dzp + r * d, *dhr = dhp + r * d;
+            const float mean = mu[r], rstd = rs[r];
+            float sa = 0, sb = 0;
+#pragma omp simd reduction(+ : sa, sb)
+            for (int64_t j = 0; j < d; ++j) {
+              const float xh = (zr[j] - mean) * rstd, gj = dyr[j] * g[j];
+              sa += gj;
+              sb += gj * xh;
+              pg[j] += dyr[j] * xh;
+              pb[j] += dyr[j];
+            }
+            sa /= d;
+            sb /= d;
+            const int64_t base = r * d;
+            if (keep.on) {
+#pragma omp simd
+              for (int64_t j = 0; j < d; ++j) {
+                const float xh = (zr[j] - mean) * rstd;
+                const float dz = rstd * (dyr[j] * g[j] - sa - xh * sb);
+                dzr[j] = dz;
+                const float dh = dz * KeepAt(keep, base + j) * scale;
+                dhr[j] = dh;
+                ph[j] += dh;
+              }
+            } else {
+#pragma omp simd
+              for (int64_t j = 0; j < d; ++j) {
+                const float xh = (zr[j] - mean) * rstd;
+                const float dz = rstd * (dyr[j] * g[j] - sa - xh * sb);
+                dzr[j] = dz;
+                dhr[j] = dz;
+                ph[j] += dz;
+              }
+            }
+          }
+        });
+        float *dgp = Fm(out.t[2]), *dbp = Fm(out.t[3]), *dbiasp = Fm(out.t[4]);
+        std::memset(dgp, 0, d * sizeof(float));
+        std::memset(dbp, 0, d * sizeof(float));
+        std::memset(dbiasp, 0, d * sizeof(float));
+        for (int64_t c = 0; c < nchunks; ++c) {
+          const float* pc = part.data() + c * 3 * d;
+          for (int64_t j = 0; j < d; ++j) {
+            dgp[j] += pc[j];
+            dbp[j] += pc[d + j];
+            dbiasp[j] += pc[2 * d + j];
+          }
+        }
+      }
+    }
+  }
+  TF_DeleteStatus(s);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// A feed-forward block's hidden activation: y = dropout(relu(h + bias)), in one pass; bit-identical to BiasAdd, Relu
+// and UadDropout in turn. Its gradient needs only y: dh = dy * scale where y > 0, else 0 (a dropped or negative unit
+// has y = 0), and dbias = the column sums of dh.
+//   UadBiasReluDropout(h, bias, seed; threshold, scale) -> y
+//   UadBiasReluDropoutGrad(dy, y; scale)                -> dh, dbias
+
+void BiasReluDropoutCompute(void* k, TF_OpKernelContext* ctx) {
+  const DropAttrs& a = *static_cast<DropAttrs*>(k);
+  TF_Status* s = TF_NewStatus();
+  Inputs in;
+  Outputs out;
+  if (GetInputs(ctx, 3, &in, s)) {
+    auto hd = Dims(in.t[0]);
+    const int64_t f = hd.empty() ? 1 : hd.back();
+    const int64_t rows = f ? TF_TensorElementCount(in.t[0]) / f : 0;
+    KeepSource keep;
+    if (TF_TensorElementCount(in.t[1]) != f || !ReadKeep(in.t[2], a.threshold, &keep)) {
+      Fail(ctx, "UadBiasReluDropout: bias must have h's last dimension, seed int32 [2] (or empty)");
+    } else {
+      TF_Tensor* y = Alloc(ctx, 0, hd, s);
+      out.t.push_back(y);
+      if (y) {
+        const float *h = F(in.t[0]), *b = F(in.t[1]);
+        float* yp = Fm(y);
+        const float scale = a.scale;
+        ForRows(rows, ChunkRows(f), [&](int64_t, int64_t r0, int64_t r1) {
+          for (int64_t r = r0; r < r1; ++r) {
+            const float* hr = h + r * f;
+            float* yr = yp + r * f;
+            const int64_t base = r * f;
+            if (keep.on) {
+#pragma omp simd
+              for (int64_t j = 0; j < f; ++j) {
+                const float t = hr[j] + b[j];
+                yr[j] = (t > 0.0f ? t : 0.0f) * KeepAt(keep, base + j) * scale;
+              }
+            } else {
+#pragma omp simd
+              for (int64_t j = 0; j < f; ++j) {
+                const float t = hr[j] + b[j];
+                yr[j] = t > 0.0f ? t : 0.0f;
+              }
+            }
+          }
+        });
+      }
+    }
+  }
+  TF_DeleteStatus(s);
+}
+
+void BiasReluDropoutGradCompute(void* k, TF_OpKernelContext* ctx) {
+  const float scale = static_cast<DropAttrs*>(k)->scale;
+  TF_Status* s = TF_NewStatus();
+  Inputs in;
+  Outputs out;
+  if (GetInputs(ctx, 2, &in, s)) {
+    auto yd = Dims(in.t[1]);
+    const int64_t f = yd.empty() ? 1 : yd.back();
+    const int64_t rows = f ? TF_TensorElementCount(in.t[1]) / f : 0;
+    if (TF_TensorElementCount(in.t[0]) != rows * f) {
+      Fail(ctx, "UadBiasReluDropoutGrad: dy and y must have one shape");
+    } else {
+      TF_Tensor* dh = Alloc(ctx, 0, yd, s);
+      out.t.push_back(dh);
+      TF_Tensor* db = dh ? Alloc(ctx, 1, {f}, s) : nullptr;
+      out.t.push_back(db);
+      if (db) {
+        const float *dy = F(in.t[0]), *y = F(in.t[1]);
+        float* dhp = Fm(dh);
+        const int64_t chunk = ChunkRows(f), nchunks = (rows + chunk - 1) / chunk;
+        std::vector<float> part(static_cast<size_t>(nchunks * f), 0.0f);
+        ForRows(rows, chunk, [&](int64_t c, int64_t r0, int64_t r1) {
+          float* pc = part.data() + c * f;
+          for (int64_t r = r0; r < r1; ++r) {
+            const float *dyr = dy + r * f, *yr = y + r * f;
+            float* dhr = dhp + r * f;
+#pragma omp simd
+            for (int64_t j = 0; j < f; ++j) {
+              const float gs = dyr[j] * scale;  // (unconditional: a conditional load does not vectorise)
+              const float g = yr[j] > 0.0f ? gs : 0.0f;
+              dhr[j] = g;
+              pc[j] += g;
+            }
+          }
+        });
+        float* dbp = Fm(db);
+        std::memset(dbp, 0, f * sizeof(float));
+        for (int64_t c = 0; c < nchunks; ++c)
+          for (int64_t j = 0; j < f; ++j) dbp[j] += part[c * f + j];
+      }
+    }
+  }
+  TF_DeleteStatus(s);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Attention heads: split a projection [B, T, H*hd] (+ its bias) into [B, H, T, hd], and merge back (times a scale),
 // optionally with the column sums of the merged result (a bias gradient): one pass instead of BiasAdd + Transpose,
 // or Transpose + BiasAddGrad.
@@ -799,22 +1068,31 @@ void AdamCompute(void* k, TF_OpKernelContext* ctx) {
           const float *m = F(in.t[1]) + i * per, *v = F(in.t[2]) + i * per;
           const float *p = F(in.t[3 + i]), *g = F(in.t[3 + n + i]);
           float *mo = Fm(m1) + i * per, *vo = Fm(v1) + i * per, *po = Fm(out.t[2 + i]);
+          // branch-free (x * 1.0f is exact, so the unused factors change nothing) so that the loops vectorise
+          const float b1 = a.b1, b2 = a.b2, eps = a.eps, isb = a.inv_sqrt_bc2, ss = a.step_size;
+          const float decay = a.decoupled ? a.decay : 1.0f;
+          if (!a.l2) {
 #pragma omp simd
-          for (int64_t j = j0; j < j1; ++j) {
-            float mj, vj;
-            if (!a.l2) {
-              mj = m[j] * a.b1 + g[j] * c1;
-              vj = v[j] * a.b2 + (g[j] * g[j]) * c2;
-            } else {
-              const float gd = (a.clipping ? g[j] * coef : g[j]) + p[j] * a.wd;
-              mj = m[j] * a.b1 + gd * a.one_minus_b1;
-              vj = v[j] * a.b2 + (gd * gd) * a.one_minus_b2;
+            for (int64_t j = j0; j < j1; ++j) {
+              const float mj = m[j] * b1 + g[j] * c1;
+              const float vj = v[j] * b2 + (g[j] * g[j]) * c2;
+              const float denom = std::sqrt(vj) * isb + eps;
+              mo[j] = mj;
+              vo[j] = vj;
+              po[j] = p[j] * decay - (mj / denom) * ss;
             }
-            const float denom = std::sqrt(vj) * a.inv_sqrt_bc2 + a.eps;
-            const float pj = a.decoupled ? p[j] * a.decay : p[j];
-            mo[j] = mj;
-            vo[j] = vj;
-            po[j] = pj - (mj / denom) * a.step_size;
+          } else {
+            const float cf = a.clipping ? coef : 1.0f, wd = a.wd, omb1 = a.one_minus_b1, omb2 = a.one_minus_b2;
+#pragma omp simd
+            for (int64_t j = j0; j < j1; ++j) {
+              const float gd = g[j] * cf + p[j] * wd;
+              const float mj = m[j] * b1 + gd * omb1;
+              const float vj = v[j] * b2 + (gd * gd) * omb2;
+              const float denom = std::sqrt(vj) * isb + eps;
+              mo[j] = mj;
+              vo[j] = vj;
+              po[j] = p[j] * decay - (mj / denom) * ss;
+            }
           }
         });
       }
@@ -898,6 +1176,24 @@ const std::vector<OpSpec>& Specs() {
        CreateAdam,
        AdamCompute,
        DeleteAdam},
+      {"UadResidualLayerNorm",
+       {"x: float", "h: float", "bias: float", "seed: int32", "gamma: float", "beta: float"},
+       {"y: float", "z: float", "mean: float", "rstd: float"},
+       {"threshold: int = 0", "scale: float = 1.0", "epsilon: float = 1e-5"},
+       CreateRes,
+       ResidualLayerNormCompute,
+       DeleteRes},
+      {"UadResidualLayerNormGrad",
+       {"dy: float", "z: float", "mean: float", "rstd: float", "gamma: float", "seed: int32"},
+       {"dx: float", "dh: float", "dgamma: float", "dbeta: float", "dbias: float"},
+       {"threshold: int = 0", "scale: float = 1.0"},
+       CreateRes,
+       ResidualLayerNormGradCompute,
+       DeleteRes},
+      {"UadBiasReluDropout", {"h: float", "bias: float", "seed: int32"}, {"y: float"},
+       {"threshold: int = 0", "scale: float = 1.0"}, CreateDrop, BiasReluDropoutCompute, DeleteDrop},
+      {"UadBiasReluDropoutGrad", {"dy: float", "y: float"}, {"dh: float", "dbias: float"},
+       {"threshold: int = 0", "scale: float = 1.0"}, CreateDrop, BiasReluDropoutGradCompute, DeleteDrop},
       {"UadSplitHeads", {"x: float", "bias: float"}, {"y: float"}, {"heads: int >= 1", "scale: float = 1.0"}, CreateHeads,
        SplitHeadsCompute, DeleteHeads},
       {"UadMergeHeads", {"x: float"}, {"y: float", "colsum: float"}, {"heads: int >= 1", "scale: float = 1.0", "sum: bool = false"},

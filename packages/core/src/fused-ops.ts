@@ -14,7 +14,7 @@ import { nativeKernels, type NativeAttr, tfTypes } from './native-op';
 
 /** Where `npm run setup` puts the compiled addon. */
 export const FUSED_ADDON = path.join(__dirname, '..', 'native', 'build', 'uad_kernels.node');
-const OPS = ['UadLayerNorm', 'UadLayerNormGrad', 'UadMaskedSoftmax', 'UadMaskedSoftmaxGrad', 'UadDropout', 'UadAdamStep', 'UadSumSquares', 'UadSplitHeads', 'UadMergeHeads', 'UadKeepMask'];
+const OPS = ['UadLayerNorm', 'UadLayerNormGrad', 'UadMaskedSoftmax', 'UadMaskedSoftmaxGrad', 'UadDropout', 'UadAdamStep', 'UadSumSquares', 'UadSplitHeads', 'UadMergeHeads', 'UadKeepMask', 'UadResidualLayerNorm', 'UadResidualLayerNormGrad', 'UadBiasReluDropout', 'UadBiasReluDropoutGrad'];
 
 type MultiBackend = { executeMultipleOutputs(name: string, attrs: NativeAttr[], inputs: Tensor[], n: number): Tensor[] };
 const run = (op: string, attrs: NativeAttr[], inputs: Tensor[], n: number): Tensor[] =>
@@ -248,4 +248,50 @@ export function fusedMergeHeads(x: Tensor, heads: number, scale = 1): Tensor {
     return { value: y!, gradFunc: (dy) => [run('UadSplitHeads', headsAttrs(heads, scale), [dy, none().f], 1)[0]!] };
   });
   return f(x);
+}
+
+/**
+ * LayerNorm(x + dropout(h + bias)) over the last axis — a post-norm transformer layer's residual — in one kernel and
+ * its gradient in one more; forward bit-identical to BiasAdd, dropout (these kernels' decisions), Add and LayerNorm in
+ * turn. Differentiable in x, h, bias (when given), gamma and beta.
+ */
+export function fusedResidualLayerNorm(x: Tensor, h: Tensor, bias: Tensor | null, gamma: Tensor, beta: Tensor, eps: number, drop: FusedDrop | null): Tensor {
+  const thr = drop ? threshold(drop.rate) : 0;
+  const attrs = [intAttr('threshold', thr), floatAttr('scale', thr ? 1 / (1 - thr / 256) : 1)];
+  const seed = thr ? seedTensor(drop!.seed) : none().i;
+  const forward = (xi: Tensor, hi: Tensor, b: Tensor | null, g: Tensor, be: Tensor, save: (t: Tensor[]) => void) => {
+    const [y, z, mean, rstd] = run('UadResidualLayerNorm', [...attrs, floatAttr('epsilon', eps)], [xi, hi, b ?? none().f, seed, g, be], 4);
+    save([z!, mean!, rstd!, g, seed]);
+    tf.dispose([z!, mean!, rstd!]); // (save() keeps its own references)
+    return {
+      value: y!,
+      gradFunc: (dy: Tensor, [zs, m, r, gs, sd]: Tensor[]) => {
+        const [dx, dh, dg, dbeta, dbias] = run('UadResidualLayerNormGrad', attrs, [dy, zs!, m!, r!, gs!, sd!], 5);
+        if (b) return [dx!, dh!, dbias!, dg!, dbeta!];
+        dbias!.dispose();
+        return [dx!, dh!, dg!, dbeta!];
+      },
+    };
+  };
+  const y = bias
+    ? (tf.customGrad(((xi: Tensor, hi: Tensor, b: Tensor, g: Tensor, be: Tensor, save: (t: Tensor[]) => void) => forward(xi, hi, b, g, be, save)) as never) as unknown as (...t: Tensor[]) => Tensor)(x, h, bias, gamma, beta)
+    : (tf.customGrad(((xi: Tensor, hi: Tensor, g: Tensor, be: Tensor, save: (t: Tensor[]) => void) => forward(xi, hi, null, g, be, save)) as never) as unknown as (...t: Tensor[]) => Tensor)(x, h, gamma, beta);
+  if (thr) seed.dispose();
+  return y;
+}
+
+/** dropout(relu(h + bias)) — a feed-forward block's hidden units — in one kernel (its gradient in one more, from the
+ * output alone); bit-identical to BiasAdd, Relu and dropout in turn. Differentiable in h and bias. */
+export function fusedBiasReluDropout(h: Tensor, bias: Tensor, drop: FusedDrop | null): Tensor {
+  const thr = drop ? threshold(drop.rate) : 0;
+  const attrs = [intAttr('threshold', thr), floatAttr('scale', thr ? 1 / (1 - thr / 256) : 1)];
+  const seed = thr ? seedTensor(drop!.seed) : none().i;
+  const f = tf.customGrad(((hi: Tensor, b: Tensor, save: (t: Tensor[]) => void) => {
+    const y = run('UadBiasReluDropout', attrs, [hi, b, seed], 1)[0]!;
+    save([y]);
+    return { value: y, gradFunc: (dy: Tensor, [ys]: Tensor[]) => run('UadBiasReluDropoutGrad', attrs, [dy, ys!], 2) };
+  }) as never) as unknown as (a: Tensor, b: Tensor) => Tensor;
+  const y = f(h, bias);
+  if (thr) seed.dispose();
+  return y;
 }

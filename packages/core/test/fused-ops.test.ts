@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { Tensor } from '@tensorflow/tfjs-node';
 import { AdamW, Adam, Rng, tf, nn, engineInfo } from '../src';
-import { FUSED_ADDON, fusedDropout, fusedKeepMask, fusedMaskedSoftmax, fusedMergeHeads, fusedOps, fusedOpsStatus, fusedSplitHeads, setFusedOps } from '../src/fused-ops';
+import { FUSED_ADDON, fusedBiasReluDropout, fusedDropout, fusedKeepMask, fusedLayerNorm, fusedResidualLayerNorm, fusedMaskedSoftmax, fusedMergeHeads, fusedOps, fusedOpsStatus, fusedSplitHeads, setFusedOps } from '../src/fused-ops';
 
 const native = engineInfo.backend === 'tensorflow';
 const on = native && fusedOps();
@@ -108,6 +108,36 @@ describe('fused kernels', () => {
     const next = tf.concat([a.slice(1), a.slice(0, 1)]); // element j and j + 1 (within and across hash words)
     expect(Math.abs(rate(a.logicalAnd(next)) - p * p)).toBeLessThan(2e-3);
     for (const r of [0.5, 0.9]) expect(Math.abs(rate(fusedKeepMask([n], r, 7)) - (1 - Math.round(r * 256) / 256))).toBeLessThan(1.5e-3);
+  });
+
+  it.skipIf(!on)('residual LayerNorm(x + dropout(h + b)) and dropout(relu(h + b)): forward bit-identical to their pieces, gradients as them', () => {
+    const r = new Rng(15);
+    const x = r.normalTensor([2, 9, 40]), h = r.normalTensor([2, 9, 40]), b = r.normalTensor([40]);
+    const g = r.normalTensor([40]), be = r.normalTensor([40]), w = r.normalTensor([2, 9, 40]);
+    for (const drop of [null, { rate: 0.1, seed: 77 }]) {
+      const pieces = (xi: Tensor, hi: Tensor, bi: Tensor, gi: Tensor, bei: Tensor) => {
+        const hb = hi.add(bi);
+        return fusedLayerNorm(xi.add(drop ? fusedDropout(hb, drop.rate, drop.seed) : hb), gi, bei, 1e-5);
+      };
+      const fast = valueAndGrads((xi, hi, bi, gi, bei) => fusedResidualLayerNorm(xi, hi, bi, gi, bei, 1e-5, drop), [x, h, b, g, be], w);
+      const ref = valueAndGrads(pieces, [x, h, b, g, be], w);
+      expect(maxAbsDiff(fast.y, ref.y)).toBe(0);
+      fast.grads.forEach((gr, i) => expect(maxAbsDiff(gr, ref.grads[i]!), `input ${i}`).toBeLessThan(1e-4));
+      // without a bias
+      const nb = valueAndGrads((xi, hi) => fusedResidualLayerNorm(xi, hi, null, g, be, 1e-5, drop), [x, h], w);
+      const nbRef = valueAndGrads((xi, hi) => fusedLayerNorm(xi.add(drop ? fusedDropout(hi, drop.rate, drop.seed) : hi), g, be, 1e-5), [x, h], w);
+      expect(maxAbsDiff(nb.y, nbRef.y)).toBe(0);
+      nb.grads.forEach((gr, i) => expect(maxAbsDiff(gr, nbRef.grads[i]!)).toBeLessThan(1e-4));
+      // the feed-forward hidden units
+      const fh = valueAndGrads((hi, bi) => fusedBiasReluDropout(hi, bi, drop), [h, b], w);
+      const fhRef = valueAndGrads((hi, bi) => {
+        const t = hi.add(bi).relu();
+        return drop ? fusedDropout(t, drop.rate, drop.seed) : t;
+      }, [h, b], w);
+      expect(maxAbsDiff(fh.y, fhRef.y)).toBe(0);
+      expect(maxAbsDiff(fh.grads[0]!, fhRef.grads[0]!)).toBe(0);
+      expect(maxAbsDiff(fh.grads[1]!, fhRef.grads[1]!)).toBeLessThan(1e-5);
+    }
   });
 
   it.skipIf(!on)('attention head split (+ bias) and merge (× scale): bit-identical to BiasAdd + transpose, gradients as the composition', () => {

@@ -82,9 +82,10 @@ class DecoderLayer extends nn.Module {
 
   apply(q: Tensor, memory: Tensor, prev: Tensor, pos: Tensor, mask1: Tensor | null, mask2: Tensor | null, rng: Rng | null): Tensor {
     const memK = memory.add(pos);
-    let t = this.norms[0].apply(q.add(nn.dropout(this.attn1.apply(q.add(pos), memK, memory, mask1, rng), this.p, rng)));
-    t = this.norms[1].apply(t.add(nn.dropout(this.attn2.apply(t.add(pos), prev.add(pos), prev, mask2, rng), this.p, rng)));
-    return this.norms[2].apply(t.add(nn.dropout(this.ffn.apply(t, rng), this.p, rng)));
+    // x = norm(x + dropout(sublayer(x))) three times (nn.residualNorm: one fused kernel where built)
+    let t = nn.residualNorm(this.norms[0], q, this.attn1.applyParts(q.add(pos), memK, memory, mask1, rng), this.p, rng);
+    t = nn.residualNorm(this.norms[1], t, this.attn2.applyParts(t.add(pos), prev.add(pos), prev, mask2, rng), this.p, rng);
+    return nn.residualNorm(this.norms[2], t, this.ffn.applyParts(t, rng), this.p, rng);
   }
 }
 

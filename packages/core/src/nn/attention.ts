@@ -1,11 +1,11 @@
 import type { Tensor, Tensor2D, Tensor4D } from '@tensorflow/tfjs-node';
-import { tf } from '../engine';
+import { engineInfo, tf } from '../engine';
 import type { Rng } from '../rng';
 import { Module } from './module';
-import { Linear, dropout } from './layers';
+import { Linear, dropout, type Biased } from './layers';
 import { effectiveDropoutRate, keepMask } from '../native-random';
 import { linear, softmax } from './kernels';
-import { fusedMaskedSoftmax, fusedMergeHeads, fusedOps, fusedSplitHeads } from '../fused-ops';
+import { fusedBiasReluDropout, fusedMaskedSoftmax, fusedMergeHeads, fusedOps, fusedSplitHeads } from '../fused-ops';
 
 /**
  * Multi-head attention with PyTorch nn.MultiheadAttention semantics (separate q/k/v projections,
@@ -46,6 +46,12 @@ export class MultiHeadAttention extends Module {
   }
 
   apply(query: Tensor, key: Tensor, value: Tensor, mask: Tensor | null, rng: Rng | null): Tensor {
+    const { value: y, bias } = this.applyParts(query, key, value, mask, rng);
+    return bias ? y.add(bias) : y;
+  }
+
+  /** `apply`, the output projection's bias still to add (`Linear.applyParts`; for `nn.residualNorm`). */
+  applyParts(query: Tensor, key: Tensor, value: Tensor, mask: Tensor | null, rng: Rng | null): Biased {
     const [b, tq] = query.shape;
     const tk = key.shape[1]!;
     const q = this.project(this.q, query, b!, tq!, 1 / Math.sqrt(this.headDim));
@@ -70,7 +76,7 @@ export class MultiHeadAttention extends Module {
       ctx = tf.matMul(attn as Tensor4D, v).transpose([0, 2, 1, 3]).reshape([b!, tq!, this.dim]);
       if (keepScale !== 1) ctx = ctx.mul(keepScale);
     }
-    return this.out.apply(ctx);
+    return this.out.applyParts(ctx);
   }
 }
 
@@ -85,6 +91,21 @@ export class FeedForward extends Module {
   }
 
   apply(x: Tensor, rng: Rng | null): Tensor {
-    return this.l2.apply(dropout(this.l1.apply(x, 'relu'), this.rate, rng));
+    return this.l2.apply(this.hidden(x, rng));
+  }
+
+  /** `apply`, the second layer's bias still to add (`Linear.applyParts`; for `nn.residualNorm`). */
+  applyParts(x: Tensor, rng: Rng | null): Biased {
+    return this.l2.applyParts(this.hidden(x, rng));
+  }
+
+  /** dropout(relu(x W1 + b1)); with the fused kernels the bias, ReLU and dropout are one pass (unless float32
+   * inference, where TensorFlow's fused product already adds the bias and ReLU inside the matmul) */
+  private hidden(x: Tensor, rng: Rng | null): Tensor {
+    const drop = rng !== null && this.rate > 0;
+    if (fusedOps() && this.l1.bias && (drop || engineInfo.fpmath === 'bf16')) {
+      return fusedBiasReluDropout(this.l1.applyWeight(x), this.l1.bias, drop ? { rate: this.rate, seed: rng!.seed() } : null);
+    }
+    return dropout(this.l1.apply(x, 'relu'), this.rate, rng);
   }
 }

@@ -1,6 +1,6 @@
 // Neural-network blocks: modules own named variables (their names are checkpoint keys).
 export { Module, xavierUniform } from './module';
-export { Linear, LayerNorm, layerNorm, dropout, mseLoss, l2Norm } from './layers';
+export { Linear, LayerNorm, layerNorm, dropout, residualNorm, mseLoss, l2Norm, type Biased } from './layers';
 export { MultiHeadAttention, FeedForward } from './attention';
 export { linear, softmax, setMatmulPrecision, matmulPrecision, setFusedMatMul, setInferenceLayerNorm, type MatmulPrecision } from './kernels';
 export { GridPositionEmbedding, TransformerEncoderLayer } from './transformer';

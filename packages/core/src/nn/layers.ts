@@ -4,7 +4,7 @@ import type { Rng } from '../rng';
 import { Module, xavierUniform } from './module';
 import { nativeDropout } from '../native-random';
 import { layerNormInference, linear } from './kernels';
-import { fusedLayerNorm, fusedOps } from '../fused-ops';
+import { fusedLayerNorm, fusedOps, fusedResidualLayerNorm } from '../fused-ops';
 
 /** y = x W + b over the last axis; W is [in, out] (xavier-uniform init, zero bias, as UniAD's initializer). */
 export class Linear extends Module {
@@ -14,6 +14,22 @@ export class Linear extends Module {
     super();
     this.weight = this.addParam('weight', xavierUniform([inFeatures, outFeatures], inFeatures, opts.fanOut ?? outFeatures, rng));
     this.bias = opts.bias === false ? null : this.addParam('bias', tf.zeros([outFeatures]));
+  }
+
+  /**
+   * x W, and the bias still to add (null when there is none, or when it is already added): with the fused kernels the
+   * bias goes to the consumer (`residualNorm`), which adds it in its own pass; otherwise this is `apply` and null.
+   */
+  applyParts(x: Tensor): Biased {
+    if (!fusedOps() || !this.bias) return { value: this.apply(x), bias: null };
+    return { value: this.applyWeight(x), bias: this.bias };
+  }
+
+  /** x W alone (no bias, no activation) */
+  applyWeight(x: Tensor): Tensor {
+    const shape = x.shape;
+    const y = linear((shape.length === 2 ? x : x.reshape([-1, this.inFeatures])) as Tensor2D, this.weight, null);
+    return shape.length === 2 ? y : y.reshape([...shape.slice(0, -1), this.outFeatures]);
   }
 
   /** `scale` multiplies the output, folded into W and b (a pass over the small weights, not over the output). */
@@ -71,6 +87,27 @@ export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): T
     };
   }) as never);
   return (f as unknown as (a: Tensor, b: Tensor, c: Tensor) => Tensor)(x, gamma, beta);
+}
+
+/** A layer's output without its bias, and the bias (null: none, or already added). */
+export interface Biased {
+  value: Tensor;
+  bias: Tensor | null;
+}
+
+/**
+ * norm(x + dropout(h)) — the residual of a post-norm transformer layer — where h may come with its bias not yet added
+ * (`Biased`, from `Linear.applyParts`). With the fused kernels one pass each way (bias add, dropout, residual add and
+ * LayerNorm); otherwise exactly the composition.
+ */
+export function residualNorm(norm: LayerNorm, x: Tensor, h: Tensor | Biased, rate: number, rng: Rng | null): Tensor {
+  const parts: Biased = h instanceof tf.Tensor ? { value: h, bias: null } : h;
+  if (fusedOps()) {
+    const drop = rng && rate > 0 ? { rate, seed: rng.seed() } : null;
+    return fusedResidualLayerNorm(x, parts.value, parts.bias, norm.gamma, norm.beta, norm.eps, drop);
+  }
+  const hv = parts.bias ? parts.value.add(parts.bias) : parts.value;
+  return norm.apply(x.add(dropout(hv, rate, rng)));
 }
 
 /** Inverted dropout driven by the framework Rng (identity when not training or rate = 0). */

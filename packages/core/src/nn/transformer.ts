@@ -4,7 +4,7 @@ import type { Tensor } from '@tensorflow/tfjs-node';
 import { tf } from '../engine';
 import type { Rng } from '../rng';
 import { Module } from './module';
-import { LayerNorm, dropout } from './layers';
+import { LayerNorm, residualNorm } from './layers';
 import { FeedForward, MultiHeadAttention } from './attention';
 
 /**
@@ -70,7 +70,7 @@ export class TransformerEncoderLayer extends Module {
   /** `mask`: additive [T, T] attention mask or null; `rng` non-null = training (dropout). */
   apply(x: Tensor, pos: Tensor, mask: Tensor | null, rng: Rng | null): Tensor {
     const qk = x.add(pos);
-    x = this.norm1.apply(x.add(dropout(this.attn.apply(qk, qk, x, mask, rng), this.p, rng)));
-    return this.norm2.apply(x.add(dropout(this.ffn.apply(x, rng), this.p, rng)));
+    x = residualNorm(this.norm1, x, this.attn.applyParts(qk, qk, x, mask, rng), this.p, rng);
+    return residualNorm(this.norm2, x, this.ffn.applyParts(x, rng), this.p, rng);
   }
 }
