@@ -212,6 +212,40 @@ void DeleteNone(void*) {}
 // ---------------------------------------------------------------------------------------------------------------
 // LayerNorm over the last axis
 
+/** One row of LayerNorm: y = (x - mean) * rstd * g + b; returns mean and rstd. */
+inline void LayerNormRow(const float* x, const float* g, const float* b, float* y, int64_t d, float eps, float* mean_out,
+                         float* rstd_out) {
+  float sum = 0;
+#pragma omp simd reduction(+ : sum)
+  for (int64_t j = 0; j < d; ++j) sum += x[j];
+  const float mean = sum / d;
+  float var = 0;
+#pragma omp simd reduction(+ : var)
+  for (int64_t j = 0; j < d; ++j) var += (x[j] - mean) * (x[j] - mean);
+  const float rstd = 1.0f / std::sqrt(var / d + eps);
+#pragma omp simd
+  for (int64_t j = 0; j < d; ++j) y[j] = (x[j] - mean) * rstd * g[j] + b[j];
+  *mean_out = mean;
+  *rstd_out = rstd;
+}
+
+/** One row of LayerNorm's gradient, first pass: adds dy * x̂ to pg and dy to pb (dγ, dβ partial sums) and returns
+ * mean(dy * g) and mean(dy * g * x̂), with which dx = rstd * (dy * g - a - x̂ * b). */
+inline void LayerNormRowGradStats(const float* dy, const float* x, const float* g, float mean, float rstd, int64_t d,
+                                  float* pg, float* pb, float* a_out, float* b_out) {
+  float a = 0, b = 0;
+#pragma omp simd reduction(+ : a, b)
+  for (int64_t j = 0; j < d; ++j) {
+    const float xh = (x[j] - mean) * rstd, gj = dy[j] * g[j];
+    a += gj;
+    b += gj * xh;
+    pg[j] += dy[j] * xh;
+    pb[j] += dy[j];
+  }
+  *a_out = a / d;
+  *b_out = b / d;
+}
+
 void LayerNormCompute(void* k, TF_OpKernelContext* ctx) {
   const float eps = static_cast<FloatAttr*>(k)->v;
   TF_Status* s = TF_NewStatus();
@@ -235,22 +269,7 @@ void LayerNormCompute(void* k, TF_OpKernelContext* ctx) {
         const float *x = F(in.t[0]), *g = F(in.t[1]), *b = F(in.t[2]);
         float *yp = Fm(y), *mp = Fm(mu), *rp = Fm(rs);
         ForRows(rows, ChunkRows(d), [&](int64_t, int64_t r0, int64_t r1) {
-          for (int64_t r = r0; r < r1; ++r) {
-            const float* xr = x + r * d;
-            float* yr = yp + r * d;
-            float sum = 0;
-#pragma omp simd reduction(+ : sum)
-            for (int64_t j = 0; j < d; ++j) sum += xr[j];
-            const float mean = sum / d;
-            float var = 0;
-#pragma omp simd reduction(+ : var)
-            for (int64_t j = 0; j < d; ++j) var += (xr[j] - mean) * (xr[j] - mean);
-            const float rstd = 1.0f / std::sqrt(var / d + eps);
-#pragma omp simd
-            for (int64_t j = 0; j < d; ++j) yr[j] = (xr[j] - mean) * rstd * g[j] + b[j];
-            mp[r] = mean;
-            rp[r] = rstd;
-          }
+          for (int64_t r = r0; r < r1; ++r) LayerNormRow(x + r * d, g, b, yp + r * d, d, eps, mp + r, rp + r);
         });
       }
     }
@@ -289,17 +308,8 @@ void LayerNormGradCompute(void*, TF_OpKernelContext* ctx) {
             const float *dyr = dy + r * d, *xr = x + r * d;
             float* dxr = dxp + r * d;
             const float mean = mu[r], rstd = rs[r];
-            float a = 0, b = 0;
-#pragma omp simd reduction(+ : a, b)
-            for (int64_t j = 0; j < d; ++j) {
-              const float xh = (xr[j] - mean) * rstd, gj = dyr[j] * g[j];
-              a += gj;
-              b += gj * xh;
-              pg[j] += dyr[j] * xh;
-              pb[j] += dyr[j];
-            }
-            a /= d;
-            b /= d;
+            float a, b;
+            LayerNormRowGradStats(dyr, xr, g, mean, rstd, d, pg, pb, &a, &b);
 #pragma omp simd
             for (int64_t j = 0; j < d; ++j) {
               const float xh = (xr[j] - mean) * rstd;
@@ -671,18 +681,7 @@ void ResidualLayerNormCompute(void* k, TF_OpKernelContext* ctx) {
 #pragma omp simd
               for (int64_t j = 0; j < d; ++j) zr[j] = xr[j] + (bias ? hr[j] + bias[j] : hr[j]);
             }
-            float sum = 0;
-#pragma omp simd reduction(+ : sum)
-            for (int64_t j = 0; j < d; ++j) sum += zr[j];
-            const float mean = sum / d;
-            float var = 0;
-#pragma omp simd reduction(+ : var)
-            for (int64_t j = 0; j < d; ++j) var += (zr[j] - mean) * (zr[j] - mean);
-            const float rstd = 1.0f / std::sqrt(var / d + eps);
-#pragma omp simd
-            for (int64_t j = 0; j < d; ++j) yr[j] = (zr[j] - mean) * rstd * g[j] + b[j];
-            mp[r] = mean;
-            rp[r] = rstd;
+            LayerNormRow(zr, g, b, yr, d, eps, mp + r, rp + r);
           }
         });
       }
@@ -722,17 +721,8 @@ void ResidualLayerNormGradCompute(void* k, TF_OpKernelContext* ctx) {
             const float *dyr = dy + r * d, *zr = z + r * d;
             float *dzr = dzp + r * d, *dhr = dhp + r * d;
             const float mean = mu[r], rstd = rs[r];
-            float sa = 0, sb = 0;
-#pragma omp simd reduction(+ : sa, sb)
-            for (int64_t j = 0; j < d; ++j) {
-              const float xh = (zr[j] - mean) * rstd, gj = dyr[j] * g[j];
-              sa += gj;
-              sb += gj * xh;
-              pg[j] += dyr[j] * xh;
-              pb[j] += dyr[j];
-            }
-            sa /= d;
-            sb /= d;
+            float sa, sb;
+            LayerNormRowGradStats(dyr, zr, g, mean, rstd, d, pg, pb, &sa, &sb);
             const int64_t base = r * d;
             if (keep.on) {
 #pragma omp simd
