@@ -134,8 +134,47 @@ void ForRows(int64_t rows, int64_t chunk, const std::function<void(int64_t, int6
 /** Rows per chunk: about 64 K elements each. */
 int64_t ChunkRows(int64_t cols) { return std::max<int64_t>(1, (int64_t{1} << 16) / std::max<int64_t>(cols, 1)); }
 
+/**
+ * Column sums of a [rows, cols] computation done by ForRows in chunks of ChunkRows(cols): `k` partial arrays of `cols`
+ * per chunk, each filled by the one thread that ran the chunk, then added chunk by chunk in order (SumInto), so the
+ * result does not depend on the thread count.
+ */
+class ChunkSums {
+ public:
+  ChunkSums(int64_t rows, int64_t cols, int k)
+      : chunk_(ChunkRows(cols)), chunks_((rows + chunk_ - 1) / chunk_), cols_(cols), k_(k),
+        part_(static_cast<size_t>(chunks_ * k * cols), 0.0f) {}
+  /** rows per chunk (pass to ForRows) */
+  int64_t chunk() const { return chunk_; }
+  /** partial sum array i of chunk c */
+  float* Part(int64_t c, int i) { return part_.data() + (c * k_ + i) * cols_; }
+  /** out = the sum over chunks, in chunk order, of partial array i */
+  void SumInto(int i, float* out) const {
+    std::memset(out, 0, cols_ * sizeof(float));
+    for (int64_t c = 0; c < chunks_; ++c) {
+      const float* pc = part_.data() + (c * k_ + i) * cols_;
+      for (int64_t j = 0; j < cols_; ++j) out[j] += pc[j];
+    }
+  }
+
+ private:
+  int64_t chunk_, chunks_, cols_;
+  int k_;
+  std::vector<float> part_;
+};
+
 // ---------------------------------------------------------------------------------------------------------------
 // Kernel plumbing
+
+/** A TF_Status owned by a scope (every kernel and constructor needs one). */
+struct Status {
+  TF_Status* s = TF_NewStatus();
+  Status() = default;
+  Status(const Status&) = delete;
+  Status& operator=(const Status&) = delete;
+  ~Status() { TF_DeleteStatus(s); }
+  operator TF_Status*() const { return s; }
+};
 
 struct Inputs {
   std::vector<TF_Tensor*> t;
@@ -175,10 +214,9 @@ TF_Tensor* Alloc(TF_OpKernelContext* ctx, int i, const std::vector<int64_t>& dim
 }
 
 void Fail(TF_OpKernelContext* ctx, const std::string& msg) {
-  TF_Status* s = TF_NewStatus();
+  Status s;
   TF_SetStatus(s, TF_INVALID_ARGUMENT, msg.c_str());
   TF_OpKernelContext_Failure(ctx, s);
-  TF_DeleteStatus(s);
 }
 
 const float* F(TF_Tensor* t) { return static_cast<const float*>(TF_TensorData(t)); }
@@ -198,10 +236,9 @@ struct FloatAttr {
 };
 void* CreateWithFloat(TF_OpKernelConstruction* c, const char* name) {
   auto* a = new FloatAttr;
-  TF_Status* s = TF_NewStatus();
+  Status s;
   TF_OpKernelConstruction_GetAttrFloat(c, name, &a->v, s);
   if (TF_GetCode(s) != TF_OK) TF_OpKernelConstruction_Failure(c, s);
-  TF_DeleteStatus(s);
   return a;
 }
 void DeleteFloat(void* p) { delete static_cast<FloatAttr*>(p); }
@@ -248,7 +285,7 @@ inline void LayerNormRowGradStats(const float* dy, const float* x, const float* 
 
 void LayerNormCompute(void* k, TF_OpKernelContext* ctx) {
   const float eps = static_cast<FloatAttr*>(k)->v;
-  TF_Status* s = TF_NewStatus();
+  Status s;
   Inputs in;
   Outputs out;
   if (GetInputs(ctx, 3, &in, s)) {
@@ -274,11 +311,10 @@ void LayerNormCompute(void* k, TF_OpKernelContext* ctx) {
       }
     }
   }
-  TF_DeleteStatus(s);
 }
 
 void LayerNormGradCompute(void*, TF_OpKernelContext* ctx) {
-  TF_Status* s = TF_NewStatus();
+  Status s;
   Inputs in;
   Outputs out;
   if (GetInputs(ctx, 5, &in, s)) {
@@ -299,11 +335,9 @@ void LayerNormGradCompute(void*, TF_OpKernelContext* ctx) {
       if (db) {
         const float *dy = F(in.t[0]), *x = F(in.t[1]), *mu = F(in.t[2]), *rs = F(in.t[3]), *g = F(in.t[4]);
         float* dxp = Fm(dx);
-        const int64_t chunk = ChunkRows(d), nchunks = (rows + chunk - 1) / chunk;
-        std::vector<float> part(static_cast<size_t>(nchunks * 2 * d), 0.0f);  // per chunk: dgamma, dbeta
-        ForRows(rows, chunk, [&](int64_t c, int64_t r0, int64_t r1) {
-          float* pg = part.data() + c * 2 * d;
-          float* pb = pg + d;
+        ChunkSums sums(rows, d, 2);  // dgamma, dbeta
+        ForRows(rows, sums.chunk(), [&](int64_t c, int64_t r0, int64_t r1) {
+          float *pg = sums.Part(c, 0), *pb = sums.Part(c, 1);
           for (int64_t r = r0; r < r1; ++r) {
             const float *dyr = dy + r * d, *xr = x + r * d;
             float* dxr = dxp + r * d;
@@ -317,20 +351,11 @@ void LayerNormGradCompute(void*, TF_OpKernelContext* ctx) {
             }
           }
         });
-        float *dgp = Fm(dg), *dbp = Fm(db);
-        std::memset(dgp, 0, d * sizeof(float));
-        std::memset(dbp, 0, d * sizeof(float));
-        for (int64_t c = 0; c < nchunks; ++c) {
-          const float* pg = part.data() + c * 2 * d;
-          for (int64_t j = 0; j < d; ++j) {
-            dgp[j] += pg[j];
-            dbp[j] += pg[d + j];
-          }
-        }
+        sums.SumInto(0, Fm(dg));
+        sums.SumInto(1, Fm(db));
       }
     }
   }
-  TF_DeleteStatus(s);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -428,11 +453,10 @@ struct DropAttrs {
 };
 void* CreateDrop(TF_OpKernelConstruction* c) {
   auto* a = new DropAttrs;
-  TF_Status* s = TF_NewStatus();
+  Status s;
   TF_OpKernelConstruction_GetAttrInt64(c, "threshold", &a->threshold, s);
   if (TF_GetCode(s) == TF_OK && TF_OpKernelConstruction_HasAttr(c, "scale", s)) TF_OpKernelConstruction_GetAttrFloat(c, "scale", &a->scale, s);
   if (TF_GetCode(s) != TF_OK) TF_OpKernelConstruction_Failure(c, s);
-  TF_DeleteStatus(s);
   return a;
 }
 void DeleteDrop(void* p) { delete static_cast<DropAttrs*>(p); }
@@ -478,7 +502,7 @@ inline void SoftmaxRow(const float* x, const float* m, float* y, const KeepSourc
 
 void MaskedSoftmaxCompute(void* k, TF_OpKernelContext* ctx) {
   const int64_t threshold = static_cast<DropAttrs*>(k)->threshold;
-  TF_Status* s = TF_NewStatus();
+  Status s;
   Inputs in;
   Outputs out;
   if (GetInputs(ctx, 3, &in, s)) {
@@ -508,12 +532,11 @@ void MaskedSoftmaxCompute(void* k, TF_OpKernelContext* ctx) {
       }
     }
   }
-  TF_DeleteStatus(s);
 }
 
 void MaskedSoftmaxGradCompute(void* k, TF_OpKernelContext* ctx) {
   const int64_t threshold = static_cast<DropAttrs*>(k)->threshold;
-  TF_Status* s = TF_NewStatus();
+  Status s;
   Inputs in;
   Outputs out;
   if (GetInputs(ctx, 3, &in, s)) {
@@ -556,7 +579,6 @@ void MaskedSoftmaxGradCompute(void* k, TF_OpKernelContext* ctx) {
       }
     }
   }
-  TF_DeleteStatus(s);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -564,7 +586,7 @@ void MaskedSoftmaxGradCompute(void* k, TF_OpKernelContext* ctx) {
 
 void DropoutCompute(void* k, TF_OpKernelContext* ctx) {
   const DropAttrs& a = *static_cast<DropAttrs*>(k);
-  TF_Status* s = TF_NewStatus();
+  Status s;
   Inputs in;
   Outputs out;
   if (GetInputs(ctx, 2, &in, s)) {
@@ -586,12 +608,11 @@ void DropoutCompute(void* k, TF_OpKernelContext* ctx) {
       }
     }
   }
-  TF_DeleteStatus(s);
 }
 
 void KeepMaskCompute(void* k, TF_OpKernelContext* ctx) {
   const DropAttrs& a = *static_cast<DropAttrs*>(k);
-  TF_Status* s = TF_NewStatus();
+  Status s;
   Inputs in;
   Outputs out;
   if (GetInputs(ctx, 2, &in, s)) {
@@ -611,7 +632,6 @@ void KeepMaskCompute(void* k, TF_OpKernelContext* ctx) {
       }
     }
   }
-  TF_DeleteStatus(s);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -627,19 +647,18 @@ struct ResAttrs {
 };
 void* CreateRes(TF_OpKernelConstruction* c) {
   auto* a = new ResAttrs;
-  TF_Status* s = TF_NewStatus();
+  Status s;
   TF_OpKernelConstruction_GetAttrInt64(c, "threshold", &a->threshold, s);
   if (TF_GetCode(s) == TF_OK) TF_OpKernelConstruction_GetAttrFloat(c, "scale", &a->scale, s);
   if (TF_GetCode(s) == TF_OK && TF_OpKernelConstruction_HasAttr(c, "epsilon", s)) TF_OpKernelConstruction_GetAttrFloat(c, "epsilon", &a->eps, s);
   if (TF_GetCode(s) != TF_OK) TF_OpKernelConstruction_Failure(c, s);
-  TF_DeleteStatus(s);
   return a;
 }
 void DeleteRes(void* p) { delete static_cast<ResAttrs*>(p); }
 
 void ResidualLayerNormCompute(void* k, TF_OpKernelContext* ctx) {
   const ResAttrs& a = *static_cast<ResAttrs*>(k);
-  TF_Status* s = TF_NewStatus();
+  Status s;
   Inputs in;
   Outputs out;
   if (GetInputs(ctx, 6, &in, s)) {
@@ -687,12 +706,11 @@ void ResidualLayerNormCompute(void* k, TF_OpKernelContext* ctx) {
       }
     }
   }
-  TF_DeleteStatus(s);
 }
 
 void ResidualLayerNormGradCompute(void* k, TF_OpKernelContext* ctx) {
   const ResAttrs& a = *static_cast<ResAttrs*>(k);
-  TF_Status* s = TF_NewStatus();
+  Status s;
   Inputs in;
   Outputs out;
   if (GetInputs(ctx, 6, &in, s)) {
@@ -712,11 +730,9 @@ void ResidualLayerNormGradCompute(void* k, TF_OpKernelContext* ctx) {
         const float *dy = F(in.t[0]), *z = F(in.t[1]), *mu = F(in.t[2]), *rs = F(in.t[3]), *g = F(in.t[4]);
         float *dzp = Fm(out.t[0]), *dhp = Fm(out.t[1]);
         const float scale = a.scale;
-        const int64_t chunk = ChunkRows(d), nchunks = (rows + chunk - 1) / chunk;
-        std::vector<float> part(static_cast<size_t>(nchunks * 3 * d), 0.0f);  // per chunk: dgamma, dbeta, dbias
-        ForRows(rows, chunk, [&](int64_t c, int64_t r0, int64_t r1) {
-          float* pg = part.data() + c * 3 * d;
-          float *pb = pg + d, *ph = pg + 2 * d;
+        ChunkSums sums(rows, d, 3);  // dgamma, dbeta, dbias
+        ForRows(rows, sums.chunk(), [&](int64_t c, int64_t r0, int64_t r1) {
+          float *pg = sums.Part(c, 0), *pb = sums.Part(c, 1), *ph = sums.Part(c, 2);
           for (int64_t r = r0; r < r1; ++r) {
             const float *dyr = dy + r * d, *zr = z + r * d;
             float *dzr = dzp + r * d, *dhr = dhp + r * d;
@@ -746,22 +762,10 @@ void ResidualLayerNormGradCompute(void* k, TF_OpKernelContext* ctx) {
             }
           }
         });
-        float *dgp = Fm(out.t[2]), *dbp = Fm(out.t[3]), *dbiasp = Fm(out.t[4]);
-        std::memset(dgp, 0, d * sizeof(float));
-        std::memset(dbp, 0, d * sizeof(float));
-        std::memset(dbiasp, 0, d * sizeof(float));
-        for (int64_t c = 0; c < nchunks; ++c) {
-          const float* pc = part.data() + c * 3 * d;
-          for (int64_t j = 0; j < d; ++j) {
-            dgp[j] += pc[j];
-            dbp[j] += pc[d + j];
-            dbiasp[j] += pc[2 * d + j];
-          }
-        }
+        for (int i = 0; i < 3; ++i) sums.SumInto(i, Fm(out.t[2 + i]));
       }
     }
   }
-  TF_DeleteStatus(s);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -773,7 +777,7 @@ void ResidualLayerNormGradCompute(void* k, TF_OpKernelContext* ctx) {
 
 void BiasReluDropoutCompute(void* k, TF_OpKernelContext* ctx) {
   const DropAttrs& a = *static_cast<DropAttrs*>(k);
-  TF_Status* s = TF_NewStatus();
+  Status s;
   Inputs in;
   Outputs out;
   if (GetInputs(ctx, 3, &in, s)) {
@@ -813,12 +817,11 @@ void BiasReluDropoutCompute(void* k, TF_OpKernelContext* ctx) {
       }
     }
   }
-  TF_DeleteStatus(s);
 }
 
 void BiasReluDropoutGradCompute(void* k, TF_OpKernelContext* ctx) {
   const float scale = static_cast<DropAttrs*>(k)->scale;
-  TF_Status* s = TF_NewStatus();
+  Status s;
   Inputs in;
   Outputs out;
   if (GetInputs(ctx, 2, &in, s)) {
@@ -835,10 +838,9 @@ void BiasReluDropoutGradCompute(void* k, TF_OpKernelContext* ctx) {
       if (db) {
         const float *dy = F(in.t[0]), *y = F(in.t[1]);
         float* dhp = Fm(dh);
-        const int64_t chunk = ChunkRows(f), nchunks = (rows + chunk - 1) / chunk;
-        std::vector<float> part(static_cast<size_t>(nchunks * f), 0.0f);
-        ForRows(rows, chunk, [&](int64_t c, int64_t r0, int64_t r1) {
-          float* pc = part.data() + c * f;
+        ChunkSums sums(rows, f, 1);  // dbias
+        ForRows(rows, sums.chunk(), [&](int64_t c, int64_t r0, int64_t r1) {
+          float* pc = sums.Part(c, 0);
           for (int64_t r = r0; r < r1; ++r) {
             const float *dyr = dy + r * f, *yr = y + r * f;
             float* dhr = dhp + r * f;
@@ -851,14 +853,10 @@ void BiasReluDropoutGradCompute(void* k, TF_OpKernelContext* ctx) {
             }
           }
         });
-        float* dbp = Fm(db);
-        std::memset(dbp, 0, f * sizeof(float));
-        for (int64_t c = 0; c < nchunks; ++c)
-          for (int64_t j = 0; j < f; ++j) dbp[j] += part[c * f + j];
+        sums.SumInto(0, Fm(db));
       }
     }
   }
-  TF_DeleteStatus(s);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -873,7 +871,7 @@ struct HeadsAttrs {
 };
 void* CreateHeads(TF_OpKernelConstruction* c) {
   auto* a = new HeadsAttrs;
-  TF_Status* s = TF_NewStatus();
+  Status s;
   TF_OpKernelConstruction_GetAttrInt64(c, "heads", &a->heads, s);
   if (TF_GetCode(s) == TF_OK && TF_OpKernelConstruction_HasAttr(c, "scale", s)) TF_OpKernelConstruction_GetAttrFloat(c, "scale", &a->scale, s);
   if (TF_GetCode(s) == TF_OK && TF_OpKernelConstruction_HasAttr(c, "sum", s)) {
@@ -882,7 +880,6 @@ void* CreateHeads(TF_OpKernelConstruction* c) {
     a->sum = v != 0;
   }
   if (TF_GetCode(s) != TF_OK) TF_OpKernelConstruction_Failure(c, s);
-  TF_DeleteStatus(s);
   return a;
 }
 void DeleteHeads(void* p) { delete static_cast<HeadsAttrs*>(p); }
@@ -890,7 +887,7 @@ void DeleteHeads(void* p) { delete static_cast<HeadsAttrs*>(p); }
 void SplitHeadsCompute(void* k, TF_OpKernelContext* ctx) {
   const int64_t h = static_cast<HeadsAttrs*>(k)->heads;
   const float scale = static_cast<HeadsAttrs*>(k)->scale;
-  TF_Status* s = TF_NewStatus();
+  Status s;
   Inputs in;
   Outputs out;
   if (GetInputs(ctx, 2, &in, s)) {
@@ -933,12 +930,11 @@ void SplitHeadsCompute(void* k, TF_OpKernelContext* ctx) {
       }
     }
   }
-  TF_DeleteStatus(s);
 }
 
 void MergeHeadsCompute(void* k, TF_OpKernelContext* ctx) {
   const HeadsAttrs& a = *static_cast<HeadsAttrs*>(k);
-  TF_Status* s = TF_NewStatus();
+  Status s;
   Inputs in;
   Outputs out;
   if (GetInputs(ctx, 1, &in, s)) {
@@ -955,10 +951,9 @@ void MergeHeadsCompute(void* k, TF_OpKernelContext* ctx) {
         const float* x = F(in.t[0]);
         float* yp = Fm(y);
         const float scale = a.scale;
-        const int64_t chunk = ChunkRows(D), nchunks = (B * T + chunk - 1) / chunk;
-        std::vector<float> part(a.sum ? static_cast<size_t>(nchunks * D) : 0, 0.0f);
-        ForRows(B * T, chunk, [&](int64_t c, int64_t r0, int64_t r1) {
-          float* pc = a.sum ? part.data() + c * D : nullptr;
+        ChunkSums sums(B * T, D, a.sum ? 1 : 0);  // the column sums, when asked
+        ForRows(B * T, sums.chunk(), [&](int64_t c, int64_t r0, int64_t r1) {
+          float* pc = a.sum ? sums.Part(c, 0) : nullptr;
           for (int64_t r = r0; r < r1; ++r) {
             const int64_t b = r / T, t = r % T;
             float* yr = yp + r * D;
@@ -978,16 +973,10 @@ void MergeHeadsCompute(void* k, TF_OpKernelContext* ctx) {
             }
           }
         });
-        if (a.sum) {
-          float* csp = Fm(cs);
-          std::memset(csp, 0, D * sizeof(float));
-          for (int64_t c = 0; c < nchunks; ++c)
-            for (int64_t j = 0; j < D; ++j) csp[j] += part[c * D + j];
-        }
+        if (a.sum) sums.SumInto(0, Fm(cs));
       }
     }
   }
-  TF_DeleteStatus(s);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -1006,7 +995,7 @@ struct AdamAttrs {
 };
 void* CreateAdam(TF_OpKernelConstruction* c) {
   auto* a = new AdamAttrs;
-  TF_Status* s = TF_NewStatus();
+  Status s;
   const std::pair<const char*, float*> fs[] = {{"b1", &a->b1}, {"one_minus_b1", &a->one_minus_b1}, {"b2", &a->b2},
                                                {"one_minus_b2", &a->one_minus_b2}, {"eps", &a->eps},
                                                {"step_size", &a->step_size}, {"inv_sqrt_bc2", &a->inv_sqrt_bc2},
@@ -1021,14 +1010,13 @@ void* CreateAdam(TF_OpKernelConstruction* c) {
     *b.second = v != 0;
   }
   if (TF_GetCode(s) != TF_OK) TF_OpKernelConstruction_Failure(c, s);
-  TF_DeleteStatus(s);
   return a;
 }
 void DeleteAdam(void* p) { delete static_cast<AdamAttrs*>(p); }
 
 void AdamCompute(void* k, TF_OpKernelContext* ctx) {
   const AdamAttrs& a = *static_cast<AdamAttrs*>(k);
-  TF_Status* s = TF_NewStatus();
+  Status s;
   Inputs in;
   Outputs out;
   const int total = TF_NumInputs(ctx);
@@ -1090,12 +1078,11 @@ void AdamCompute(void* k, TF_OpKernelContext* ctx) {
   } else if (TF_GetCode(s) == TF_OK && !(n >= 1 && total == 3 + 2 * n)) {
     Fail(ctx, "UadAdamStep: expected coef, m, v, N parameters and N gradients");
   }
-  TF_DeleteStatus(s);
 }
 
 // Sum of squares of N tensors (the squared global gradient norm), in double, tensor by tensor in order.
 void SumSquaresCompute(void*, TF_OpKernelContext* ctx) {
-  TF_Status* s = TF_NewStatus();
+  Status s;
   Inputs in;
   Outputs out;
   const int n = TF_NumInputs(ctx);
@@ -1124,7 +1111,6 @@ void SumSquaresCompute(void*, TF_OpKernelContext* ctx) {
       Fm(y)[0] = static_cast<float>(total);
     }
   }
-  TF_DeleteStatus(s);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -1199,7 +1185,7 @@ void RegisterAll() {
   static bool done = false;
   if (done) return;
   done = true;
-  TF_Status* s = TF_NewStatus();
+  Status s;
   for (const auto& op : Specs()) {
     TF_OpDefinitionBuilder* b = TF_NewOpDefinitionBuilder(op.name);
     for (auto* i : op.inputs) TF_OpDefinitionBuilderAddInput(b, i);
@@ -1218,7 +1204,6 @@ void RegisterAll() {
       break;
     }
   }
-  TF_DeleteStatus(s);
 }
 
 napi_value Ops(napi_env env, napi_callback_info) {
