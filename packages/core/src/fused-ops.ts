@@ -62,7 +62,7 @@ export function fusedOps(): boolean {
           loadError = `addon lacks ${missing.join(', ')} (rebuild: npm run setup:kernels)`;
         } else {
           // the ops must run in this engine's TensorFlow (a second copy of the library would not see them)
-          loaded = tf.tidy(() => fusedLayerNormForward(tf.tensor2d([1, 3], [1, 2]), tf.ones([2]), tf.zeros([2]), 0).dataSync()[1]! > 0.99);
+          loaded = tf.tidy(() => fusedLayerNorm(tf.tensor2d([1, 3], [1, 2]), tf.ones([2]), tf.zeros([2]), 0).dataSync()[1]! > 0.99);
           if (!loaded) loadError = 'addon loaded but its LayerNorm gave a wrong value';
         }
       } catch (e) {
@@ -106,14 +106,6 @@ export function fusedLayerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps: numb
   return f(x, gamma, beta);
 }
 
-/** LayerNorm forward only (no gradient recorded): y alone. */
-export function fusedLayerNormForward(x: Tensor, gamma: Tensor, beta: Tensor, eps: number): Tensor {
-  const [y, mean, rstd] = run('UadLayerNorm', [floatAttr('epsilon', eps)], [x, gamma, beta], 3);
-  mean!.dispose();
-  rstd!.dispose();
-  return y!;
-}
-
 let empty: { f: Tensor; i: Tensor } | null = null;
 const none = () => (empty ??= { f: tf.keep(tf.zeros([0])), i: tf.keep(tf.zeros([0], 'int32')) });
 
@@ -128,39 +120,54 @@ const threshold = (rate: number) => Math.round(rate * 256);
 const seedTensor = (seed: number) => tf.tensor1d([seed | 0, Math.imul(seed, 0x9e3779b1) ^ 0x5bd1e995], 'int32');
 
 /**
+ * A dropout-taking kernel's inputs: `on` (a rate that rounds to no drop is none), the threshold and 1/(1 − p) scale
+ * attributes, and the seed tensor (empty without dropout); `release()` frees the seed once the op is recorded (the
+ * gradient keeps its own reference through save()).
+ */
+function dropInputs(drop: FusedDrop | null): { on: boolean; threshold: NativeAttr; scale: NativeAttr; seed: Tensor; release(): void } {
+  const thr = drop ? threshold(drop.rate) : 0;
+  const seed = thr ? seedTensor(drop!.seed) : none().i;
+  return {
+    on: thr > 0,
+    threshold: intAttr('threshold', thr),
+    scale: floatAttr('scale', thr ? 1 / (1 - thr / 256) : 1),
+    seed,
+    release: () => void (thr && seed.dispose()),
+  };
+}
+
+/**
  * softmax(scores + mask) over the last axis, with dropout on it when `drop` is given (without its 1/(1−p), which the
  * caller applies), differentiable in `scores`. mask: additive [Tq, Tk] or null. The dropout decisions are a hash of
  * (seed, element index) computed inside the kernels — nothing is stored; the gradient recomputes them.
  */
 export function fusedMaskedSoftmax(scores: Tensor, mask: Tensor | null, drop: FusedDrop | null): Tensor {
-  const thr = drop ? threshold(drop.rate) : 0;
-  if (drop && thr === 0) drop = null;
-  const attrs = [intAttr('threshold', drop ? thr : 0)];
-  const seed = drop ? seedTensor(drop.seed) : none().i;
+  const d = dropInputs(drop);
+  const attrs = [d.threshold];
   const f = custom1((s, save) => {
-    const [y, out] = run('UadMaskedSoftmax', attrs, [s, mask ?? none().f, seed], 2);
-    save([y!, seed]); // the engine holds saved tensors until the backward pass
-    if (drop) return { value: out!, gradFunc: (dy, [ys, sd]) => run('UadMaskedSoftmaxGrad', attrs, [dy, ys!, sd!], 1) };
+    const [y, out] = run('UadMaskedSoftmax', attrs, [s, mask ?? none().f, d.seed], 2);
+    save([y!, d.seed]); // the engine holds saved tensors until the backward pass
+    const grad: Grad = (dy, [ys, sd]) => run('UadMaskedSoftmaxGrad', attrs, [dy, ys!, sd!], 1);
+    if (d.on) return { value: out!, gradFunc: grad };
     out!.dispose();
-    return { value: y!, gradFunc: (dy, [ys, sd]) => run('UadMaskedSoftmaxGrad', attrs, [dy, ys!, sd!], 1) };
+    return { value: y!, gradFunc: grad };
   });
   const y = f(scores);
-  if (drop) seed.dispose();
+  d.release();
   return y;
 }
 
 /** Inverted dropout x · keep / (1 − rate) in one kernel, differentiable in x (the same decisions as fusedKeepMask). */
 export function fusedDropout(x: Tensor, rate: number, seed: number): Tensor {
-  const thr = threshold(rate);
-  if (thr === 0) return x;
-  const attrs = [intAttr('threshold', thr), floatAttr('scale', 1 / (1 - thr / 256))];
-  const sd = seedTensor(seed);
+  const d = dropInputs({ rate, seed });
+  if (!d.on) return x;
+  const attrs = [d.threshold, d.scale];
   const f = custom1((xi, save) => {
-    save([sd]);
-    return { value: run('UadDropout', attrs, [xi, sd], 1)[0]!, gradFunc: (dy, [k]) => run('UadDropout', attrs, [dy, k!], 1) };
+    save([d.seed]);
+    return { value: run('UadDropout', attrs, [xi, d.seed], 1)[0]!, gradFunc: (dy, [k]) => run('UadDropout', attrs, [dy, k!], 1) };
   });
   const y = f(x);
-  sd.dispose();
+  d.release();
   return y;
 }
 
@@ -256,12 +263,11 @@ export function fusedMergeHeads(x: Tensor, heads: number, scale = 1): Tensor {
  * turn. Differentiable in x, h, bias (when given), gamma and beta.
  */
 export function fusedResidualLayerNorm(x: Tensor, h: Tensor, bias: Tensor | null, gamma: Tensor, beta: Tensor, eps: number, drop: FusedDrop | null): Tensor {
-  const thr = drop ? threshold(drop.rate) : 0;
-  const attrs = [intAttr('threshold', thr), floatAttr('scale', thr ? 1 / (1 - thr / 256) : 1)];
-  const seed = thr ? seedTensor(drop!.seed) : none().i;
+  const d = dropInputs(drop);
+  const attrs = [d.threshold, d.scale];
   const forward = (xi: Tensor, hi: Tensor, b: Tensor | null, g: Tensor, be: Tensor, save: (t: Tensor[]) => void) => {
-    const [y, z, mean, rstd] = run('UadResidualLayerNorm', [...attrs, floatAttr('epsilon', eps)], [xi, hi, b ?? none().f, seed, g, be], 4);
-    save([z!, mean!, rstd!, g, seed]);
+    const [y, z, mean, rstd] = run('UadResidualLayerNorm', [...attrs, floatAttr('epsilon', eps)], [xi, hi, b ?? none().f, d.seed, g, be], 4);
+    save([z!, mean!, rstd!, g, d.seed]);
     tf.dispose([z!, mean!, rstd!]); // (save() keeps its own references)
     return {
       value: y!,
@@ -276,22 +282,21 @@ export function fusedResidualLayerNorm(x: Tensor, h: Tensor, bias: Tensor | null
   const y = bias
     ? (tf.customGrad(((xi: Tensor, hi: Tensor, b: Tensor, g: Tensor, be: Tensor, save: (t: Tensor[]) => void) => forward(xi, hi, b, g, be, save)) as never) as unknown as (...t: Tensor[]) => Tensor)(x, h, bias, gamma, beta)
     : (tf.customGrad(((xi: Tensor, hi: Tensor, g: Tensor, be: Tensor, save: (t: Tensor[]) => void) => forward(xi, hi, null, g, be, save)) as never) as unknown as (...t: Tensor[]) => Tensor)(x, h, gamma, beta);
-  if (thr) seed.dispose();
+  d.release();
   return y;
 }
 
 /** dropout(relu(h + bias)) — a feed-forward block's hidden units — in one kernel (its gradient in one more, from the
  * output alone); bit-identical to BiasAdd, Relu and dropout in turn. Differentiable in h and bias. */
 export function fusedBiasReluDropout(h: Tensor, bias: Tensor, drop: FusedDrop | null): Tensor {
-  const thr = drop ? threshold(drop.rate) : 0;
-  const attrs = [intAttr('threshold', thr), floatAttr('scale', thr ? 1 / (1 - thr / 256) : 1)];
-  const seed = thr ? seedTensor(drop!.seed) : none().i;
+  const d = dropInputs(drop);
+  const attrs = [d.threshold, d.scale];
   const f = tf.customGrad(((hi: Tensor, b: Tensor, save: (t: Tensor[]) => void) => {
-    const y = run('UadBiasReluDropout', attrs, [hi, b, seed], 1)[0]!;
+    const y = run('UadBiasReluDropout', attrs, [hi, b, d.seed], 1)[0]!;
     save([y]);
     return { value: y, gradFunc: (dy: Tensor, [ys]: Tensor[]) => run('UadBiasReluDropoutGrad', attrs, [dy, ys!], 2) };
   }) as never) as unknown as (a: Tensor, b: Tensor) => Tensor;
   const y = f(h, bias);
-  if (thr) seed.dispose();
+  d.release();
   return y;
 }

@@ -1,10 +1,10 @@
-import type { Tensor, Tensor2D, Tensor4D } from '@tensorflow/tfjs-node';
+import type { Tensor, Tensor4D } from '@tensorflow/tfjs-node';
 import { engineInfo, tf } from '../engine';
 import type { Rng } from '../rng';
 import { Module } from './module';
 import { Linear, dropout, type Biased } from './layers';
 import { effectiveDropoutRate, keepMask } from '../native-random';
-import { linear, softmax } from './kernels';
+import { softmax } from './kernels';
 import { fusedBiasReluDropout, fusedMaskedSoftmax, fusedMergeHeads, fusedOps, fusedSplitHeads } from '../fused-ops';
 
 /**
@@ -39,10 +39,8 @@ export class MultiHeadAttention extends Module {
    * and split the heads in one pass */
   private project(lin: Linear, x: Tensor, b: number, t: number, scale = 1): Tensor4D {
     if (!fusedOps()) return this.split(lin.apply(x, 'linear', scale), b, t);
-    const w = scale === 1 ? lin.weight : lin.weight.mul(scale);
-    const bias = !lin.bias ? null : scale === 1 ? lin.bias : lin.bias.mul(scale);
-    const y = linear(x.reshape([b * t, this.dim]) as Tensor2D, w, null).reshape([b, t, this.dim]);
-    return fusedSplitHeads(y, bias, this.heads) as Tensor4D;
+    const { value, bias } = lin.applyParts(x, scale);
+    return fusedSplitHeads(value, bias, this.heads) as Tensor4D;
   }
 
   apply(query: Tensor, key: Tensor, value: Tensor, mask: Tensor | null, rng: Rng | null): Tensor {
@@ -61,8 +59,9 @@ export class MultiHeadAttention extends Module {
     const drop = rng !== null && this.attnDropout > 0;
     // dropout on the attention weights; its 1/(1−p) rescaling is applied to the (smaller) context instead
     const keepScale = drop ? 1 / (1 - effectiveDropoutRate(this.attnDropout)) : 1;
+    const fused = fusedOps();
     let attn: Tensor;
-    if (fusedOps()) {
+    if (fused) {
       // mask, softmax and dropout in one kernel (and one for their gradient)
       attn = fusedMaskedSoftmax(scores, mask, drop ? { rate: this.attnDropout, seed: rng.seed() } : null);
     } else {
@@ -71,7 +70,7 @@ export class MultiHeadAttention extends Module {
       if (drop) attn = attn.mul(keepMask(attn.shape, this.attnDropout, rng.seed()).cast('float32'));
     }
     let ctx: Tensor;
-    if (fusedOps()) ctx = fusedMergeHeads(tf.matMul(attn as Tensor4D, v), this.heads, keepScale); // [B, Tq, D], scaled
+    if (fused) ctx = fusedMergeHeads(tf.matMul(attn as Tensor4D, v), this.heads, keepScale); // [B, Tq, D], scaled
     else {
       ctx = tf.matMul(attn as Tensor4D, v).transpose([0, 2, 1, 3]).reshape([b!, tq!, this.dim]);
       if (keepScale !== 1) ctx = ctx.mul(keepScale);
@@ -104,7 +103,8 @@ export class FeedForward extends Module {
   private hidden(x: Tensor, rng: Rng | null): Tensor {
     const drop = rng !== null && this.rate > 0;
     if (fusedOps() && this.l1.bias && (drop || engineInfo.fpmath === 'bf16')) {
-      return fusedBiasReluDropout(this.l1.applyWeight(x), this.l1.bias, drop ? { rate: this.rate, seed: rng!.seed() } : null);
+      const { value, bias } = this.l1.applyParts(x); // (bias: the fused kernels are on and l1 has one)
+      return fusedBiasReluDropout(value, bias!, drop ? { rate: this.rate, seed: rng!.seed() } : null);
     }
     return dropout(this.l1.apply(x, 'relu'), this.rate, rng);
   }

@@ -17,28 +17,31 @@ export class Linear extends Module {
   }
 
   /**
-   * x W, and the bias still to add (null when there is none, or when it is already added): with the fused kernels the
-   * bias goes to the consumer (`residualNorm`), which adds it in its own pass; otherwise this is `apply` and null.
+   * (x W + b)·scale as { value: x W·scale, bias: b·scale } with the bias still to add: with the fused kernels the bias
+   * goes to the consumer (`residualNorm`, the attention head split, the FFN block), which adds it in its own pass;
+   * otherwise (or without a bias) this is `apply`, and bias is null.
    */
-  applyParts(x: Tensor): Biased {
-    if (!fusedOps() || !this.bias) return { value: this.apply(x), bias: null };
-    return { value: this.applyWeight(x), bias: this.bias };
-  }
-
-  /** x W alone (no bias, no activation) */
-  applyWeight(x: Tensor): Tensor {
-    const shape = x.shape;
-    const y = linear((shape.length === 2 ? x : x.reshape([-1, this.inFeatures])) as Tensor2D, this.weight, null);
-    return shape.length === 2 ? y : y.reshape([...shape.slice(0, -1), this.outFeatures]);
+  applyParts(x: Tensor, scale = 1): Biased {
+    if (!fusedOps() || !this.bias) return { value: this.apply(x, 'linear', scale), bias: null };
+    const { w, b } = this.scaled(scale);
+    return { value: this.product(x, w, null), bias: b };
   }
 
   /** `scale` multiplies the output, folded into W and b (a pass over the small weights, not over the output). */
   apply(x: Tensor, activation: 'linear' | 'relu' = 'linear', scale = 1): Tensor {
+    const { w, b } = this.scaled(scale);
+    return this.product(x, w, b, activation);
+  }
+
+  private scaled(scale: number): { w: Tensor; b: Tensor | null } {
+    if (scale === 1) return { w: this.weight, b: this.bias };
+    return { w: this.weight.mul(scale), b: this.bias ? this.bias.mul(scale) : null };
+  }
+
+  /** x w (+ b) over the last axis of x, any rank */
+  private product(x: Tensor, w: Tensor, b: Tensor | null, activation: 'linear' | 'relu' = 'linear'): Tensor {
     const shape = x.shape;
-    const x2 = shape.length === 2 ? (x as Tensor) : x.reshape([-1, this.inFeatures]);
-    const w = scale === 1 ? this.weight : this.weight.mul(scale);
-    const b = !this.bias || scale === 1 ? this.bias : this.bias.mul(scale);
-    const y = linear(x2 as Tensor2D, w, b, activation);
+    const y = linear((shape.length === 2 ? x : x.reshape([-1, this.inFeatures])) as Tensor2D, w, b, activation);
     return shape.length === 2 ? y : y.reshape([...shape.slice(0, -1), this.outFeatures]);
   }
 }
