@@ -51,7 +51,9 @@ function main() {
   const args = ['-O3', ...arch, '-fopenmp-simd', '-fno-math-errno', '-ffp-contract=off', '-std=c++17', '-shared', '-fPIC', '-fvisibility=hidden',
     `-I${nodeInc}`, `-I${inc}`, SRC, `-L${lib}`, '-l:libtensorflow_framework.so.2', `-Wl,-rpath,${lib}`];
   const st = fs.statSync(fs.realpathSync(framework));
-  const key = crypto.createHash('sha256').update(fs.readFileSync(SRC)).update(JSON.stringify([cxx, args, st.size, st.mtimeMs])).digest('hex');
+  // -march=native: the CPU's model and flags are part of what was built (a checkout moved to another CPU rebuilds)
+  const cpu = (() => { try { return fs.readFileSync('/proc/cpuinfo', 'utf8').split('\n').filter((l) => /^(model name|flags)\s*:/.test(l)).slice(0, 2).join('\n'); } catch { return ''; } })();
+  const key = crypto.createHash('sha256').update(fs.readFileSync(SRC)).update(JSON.stringify([cxx, args, st.size, st.mtimeMs, cpu])).digest('hex');
   if (fs.existsSync(OUT) && fs.existsSync(STAMP) && fs.readFileSync(STAMP, 'utf8') === key) {
     log('up to date');
     return;

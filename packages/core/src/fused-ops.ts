@@ -25,6 +25,8 @@ const boolAttr = (name: string, value: boolean): NativeAttr => ({ name, type: tf
 
 let loaded: boolean | null = null;
 let loadError = '';
+/** the ops the addon registered (optional ones, e.g. UadMatMulBf16, only where its compiler targeted the CPU feature) */
+let addonOps: string[] = [];
 let forcedOff = false;
 
 /** Why the fused kernels are off ('' when on). */
@@ -56,6 +58,7 @@ export function fusedOps(): boolean {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const addon = require(FUSED_ADDON) as { ops(): string[] };
         const have = addon.ops();
+        addonOps = have;
         const missing = OPS.filter((o) => !have.includes(o));
         if (missing.length) {
           loaded = false;
@@ -72,6 +75,11 @@ export function fusedOps(): boolean {
     }
   }
   return loaded;
+}
+
+/** True when the fused kernels are in use and the addon has the optional op `name` (e.g. 'UadMatMulBf16'). */
+export function fusedOpBuilt(name: string): boolean {
+  return fusedOps() && addonOps.includes(name);
 }
 
 /** Turns the fused kernels off or on for this process (A/B timing, tests); returns whether they were on. */

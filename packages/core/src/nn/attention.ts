@@ -4,7 +4,8 @@ import type { Rng } from '../rng';
 import { Module } from './module';
 import { Linear, dropout, type Biased } from './layers';
 import { effectiveDropoutRate, keepMask } from '../native-random';
-import { softmax } from './kernels';
+import { bf16Products, softmax } from './kernels';
+import { attentionContextBf16, attentionScoresBf16 } from './bf16-matmul';
 import { fusedBiasReluDropout, fusedMaskedSoftmax, fusedMergeHeads, fusedOps, fusedSplitHeads } from '../fused-ops';
 
 /**
@@ -50,6 +51,7 @@ export class MultiHeadAttention extends Module {
 
   /** `apply`, the output projection's bias still to add (`Linear.applyParts`; for `nn.residualNorm`). */
   applyParts(query: Tensor, key: Tensor, value: Tensor, mask: Tensor | null, rng: Rng | null): Biased {
+    if (bf16Products()) return this.applyBf16(query, key, value, mask, rng);
     const [b, tq] = query.shape;
     const tk = key.shape[1]!;
     const q = this.project(this.q, query, b!, tq!, 1 / Math.sqrt(this.headDim));
@@ -76,6 +78,17 @@ export class MultiHeadAttention extends Module {
       if (keepScale !== 1) ctx = ctx.mul(keepScale);
     }
     return this.out.applyParts(ctx);
+  }
+
+  /** `applyParts` on the bfloat16 kernels (bf16-matmul.ts): both products read the heads of the [B, T, D]
+   * projections in place, the 1/√hd scale and dropout's 1/(1−p) are their output scales. */
+  private applyBf16(query: Tensor, key: Tensor, value: Tensor, mask: Tensor | null, rng: Rng | null): Biased {
+    const q = this.q.apply(query), k = this.k.apply(key), v = this.v.apply(value);
+    const scores = attentionScoresBf16(q, k, this.heads, 1 / Math.sqrt(this.headDim));
+    const drop = rng !== null && this.attnDropout > 0;
+    const attn = fusedMaskedSoftmax(scores, mask, drop ? { rate: this.attnDropout, seed: rng.seed() } : null);
+    const keepScale = drop ? 1 / (1 - effectiveDropoutRate(this.attnDropout)) : 1;
+    return this.out.applyParts(attentionContextBf16(attn, v, this.heads, keepScale));
   }
 }
 

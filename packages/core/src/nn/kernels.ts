@@ -7,6 +7,7 @@
 import type { Tensor, Tensor2D } from '@tensorflow/tfjs-node';
 import { engineInfo, tf } from '../engine';
 import { UserError } from '../errors';
+import { bf16Gemm, linearBf16 } from './bf16-matmul';
 import { TF_BFLOAT16, boolAttr, castNative, fusedMatMulAttrs, listAttrs, nativeKernels, probeOnce, runNative, stringAttr, tfTypes, typeAttr } from '../native-op';
 
 const T = () => typeAttr('T', tfTypes().TF_FLOAT);
@@ -48,6 +49,9 @@ export function envPrecision(): MatmulPrecision {
 }
 /** The linear layers' matmul precision (process-wide). */
 export const matmulPrecision = (): MatmulPrecision => (precision ??= envPrecision());
+/** True when products asked in bfloat16 (this precision, or math mode bf16) run on unified-ad's own bf16 kernel
+ * (bf16-matmul.ts: a CPU with AVX512-BF16 and no AMX). */
+export const bf16Products = (): boolean => bf16Gemm(matmulPrecision() === 'bf16' || bf16Math());
 /** Sets the linear layers' matmul precision (process-wide; returns the previous one). */
 export function setMatmulPrecision(p: MatmulPrecision): MatmulPrecision {
   const old = matmulPrecision();
@@ -113,6 +117,7 @@ function linearFn(hasBias: boolean, relu: boolean, bf16: boolean, fused: boolean
 /** y = x W (+ b) (then ReLU) for x [N, in], W [in, out], b [out]. */
 export function linear(x: Tensor2D, w: Tensor, b: Tensor | null, activation: 'linear' | 'relu' = 'linear'): Tensor2D {
   if (!nativeKernels()) return tf.fused.matMul({ a: x, b: w as Tensor2D, bias: b ?? undefined, activation }) as Tensor2D;
+  if (bf16Products()) return linearBf16(x, w, b, activation === 'relu');
   const bf16 = matmulPrecision() === 'bf16';
   // (_FusedMatMul is sgemm too: not in math mode bf16)
   const f = linearFn(b !== null, activation === 'relu', bf16, fusedMatMul && !bf16 && !bf16Math() && b !== null && listAttrs());
