@@ -20,6 +20,8 @@
 //   UadSumSquares(x[N])                            -> sum of x*x over all     the squared global gradient norm
 //   UadMatMulBf16(a, b, bias; views)               -> alpha * A.B (+ bias) (relu) in bfloat16 products, over strided
 //                                                     views (section "bfloat16 matrix products"; AVX512-BF16 builds only)
+//   UadScoresSoftmaxBf16(q, k, mask, seed; views)  -> softmax(alpha * Q.K^T + mask) (and its dropout) straight from the
+//                                                     product's rows (AVX512-BF16 builds only)
 // `mask` ([Tq, Tk], additive, broadcast over the leading axes) and `seed` (int32 [2]) may be empty tensors (shape [0])
 // for none. Everything is float32. Compiled without FMA contraction (-ffp-contract=off).
 //
@@ -1338,14 +1340,18 @@ void Store(const Problem& P, const float* tile, float* c, int64_t i0, int64_t j0
   }
 }
 
-void Run(const Problem& P) {
+/** Rows i0..i0+mr-1 of C for batch z, complete ([mr, N] at `rows`, row stride ld): for a consumer of whole rows. */
+using RowSink = std::function<void(int64_t z, int64_t i0, int64_t mr, const float* rows, int64_t ld)>;
+
+/** C of P; with a `sink`, each panel of MR complete rows goes to it (from a buffer in L1) instead of to P.c. */
+void Run(const Problem& P, const RowSink* sink = nullptr) {
   const int64_t kp = (P.K + 1) & ~int64_t{1}, pairs = kp / 2;
   const int64_t mpan = (P.M + MR - 1) / MR, npan = (P.N + NR - 1) / NR, Z = P.z0 * P.z1;
   const int64_t panel_b = pairs * NR * 2;  // uint16 per packed B panel
   if (Z == 0 || P.M == 0 || P.N == 0) return;
   struct Local {
     std::vector<uint16_t> a, b;
-    std::vector<float> tmp;
+    std::vector<float> tmp, rows;
   };
   // packed panels start on a cache line (a 64-byte load across two lines costs two)
   auto aligned = [](std::vector<uint16_t>& v, size_t n) {
@@ -1361,6 +1367,18 @@ void Run(const Problem& P) {
     uint16_t* ap = aligned(L.a, static_cast<size_t>(MR * kp));
     PackA(offsets(z, P.a) + i0 * P.a.rs, P.a.rs, P.a.cs, mr, P.K, kp, ap, L.tmp);
     alignas(64) float tile[MR * NR];
+    if (sink) {
+      Problem R = P;  // the same epilogue, into rows of npan * NR floats
+      R.c_rs = npan * NR, R.c_cs = 1;
+      std::vector<float>& buf = L.rows;
+      buf.resize(static_cast<size_t>(MR * R.c_rs));
+      for (int64_t np = 0; np < npan; ++np) {
+        Kernel(ap, kp, bpk + np * panel_b, pairs, tile);
+        Store(R, tile, buf.data(), 0, np * NR, mr, std::min(NR, P.N - np * NR));
+      }
+      (*sink)(z, i0, mr, buf.data(), R.c_rs);
+      return;
+    }
     for (int64_t np = 0; np < npan; ++np) {
       Kernel(ap, kp, bpk + np * panel_b, pairs, tile);
       Store(P, tile, c_at(z), i0, np * NR, mr, std::min(NR, P.N - np * NR));
@@ -1394,6 +1412,7 @@ struct MatMulAttrs {
   std::vector<int64_t> out_shape;
   float alpha = 1;
   bool relu = false;
+  int64_t threshold = 0;  // UadScoresSoftmaxBf16's dropout
 };
 void* CreateMatMul(TF_OpKernelConstruction* c) {
   auto* a = new MatMulAttrs;
@@ -1414,11 +1433,12 @@ void* CreateMatMul(TF_OpKernelConstruction* c) {
     if (TF_GetCode(s) == TF_OK && n > 0) TF_OpKernelConstruction_GetAttrInt64List(c, "out_shape", a->out_shape.data(), n, s);
   }
   if (TF_GetCode(s) == TF_OK) TF_OpKernelConstruction_GetAttrFloat(c, "alpha", &a->alpha, s);
-  if (TF_GetCode(s) == TF_OK) {
+  if (TF_GetCode(s) == TF_OK && TF_OpKernelConstruction_HasAttr(c, "relu", s)) {
     TF_Bool v = 0;
     TF_OpKernelConstruction_GetAttrBool(c, "relu", &v, s);
     a->relu = v != 0;
   }
+  if (TF_GetCode(s) == TF_OK && TF_OpKernelConstruction_HasAttr(c, "threshold", s)) TF_OpKernelConstruction_GetAttrInt64(c, "threshold", &a->threshold, s);
   if (TF_GetCode(s) != TF_OK) TF_OpKernelConstruction_Failure(c, s);
   return a;
 }
@@ -1432,33 +1452,76 @@ int64_t Reach(int64_t z0, int64_t z1, int64_t m, int64_t n, const int64_t* st) {
   return (z0 - 1) * st[0] + (z1 - 1) * st[1] + (m - 1) * st[2] + (n - 1) * st[3];
 }
 
+/** The product's Problem from the attributes and inputs a, b (bias: `bias` or null), or false (after Fail) when the
+ * views do not fit the tensors. */
+bool MakeProblem(TF_OpKernelContext* ctx, const MatMulAttrs& a, const char* op, TF_Tensor* ta, TF_Tensor* tb, TF_Tensor* bias,
+                 bf16::Problem* P) {
+  const int64_t z0 = a.dims[0], z1 = a.dims[1], M = a.dims[2], N = a.dims[3], K = a.dims[4];
+  int64_t out_n = 1;
+  for (int64_t d : a.out_shape) out_n *= d;
+  const int64_t bias_n = bias ? TF_TensorElementCount(bias) : 0;
+  const int64_t ra = Reach(z0, z1, M, K, a.as), rb = Reach(z0, z1, K, N, a.bs), rc = Reach(z0, z1, M, N, a.cs);
+  const bool empty = z0 * z1 * M * N == 0;
+  if (z0 < 0 || z1 < 0 || M < 0 || N < 0 || K < 0 || ra < 0 || rb < 0 || rc < 0 || out_n != z0 * z1 * M * N ||
+      (!empty && K > 0 && (ra >= TF_TensorElementCount(ta) || rb >= TF_TensorElementCount(tb))) ||
+      (!empty && rc >= out_n) || (bias_n != 0 && bias_n != N)) {
+    Fail(ctx, std::string(op) + ": the views (dims, strides, out_shape, bias) do not fit the tensors");
+    return false;
+  }
+  *P = bf16::Problem{z0, z1, M, N, K,
+                     {F(ta), a.as[0], a.as[1], a.as[2], a.as[3]},
+                     {F(tb), a.bs[0], a.bs[1], a.bs[2], a.bs[3]},
+                     nullptr, a.cs[0], a.cs[1], a.cs[2], a.cs[3],
+                     bias_n ? F(bias) : nullptr, a.alpha, a.relu};
+  return true;
+}
+
 void MatMulCompute(void* k, TF_OpKernelContext* ctx) {
   const MatMulAttrs& a = *static_cast<MatMulAttrs*>(k);
   Status s;
   Inputs in;
   Outputs out;
-  if (!GetInputs(ctx, 3, &in, s)) return;
-  const int64_t z0 = a.dims[0], z1 = a.dims[1], M = a.dims[2], N = a.dims[3], K = a.dims[4];
-  int64_t out_n = 1;
-  for (int64_t d : a.out_shape) out_n *= d;
-  const int64_t bias_n = TF_TensorElementCount(in.t[2]);
-  const int64_t ra = Reach(z0, z1, M, K, a.as), rb = Reach(z0, z1, K, N, a.bs), rc = Reach(z0, z1, M, N, a.cs);
-  const bool empty = z0 * z1 * M * N == 0;
-  if (z0 < 0 || z1 < 0 || M < 0 || N < 0 || K < 0 || ra < 0 || rb < 0 || rc < 0 || out_n != z0 * z1 * M * N ||
-      (!empty && K > 0 && (ra >= TF_TensorElementCount(in.t[0]) || rb >= TF_TensorElementCount(in.t[1]))) ||
-      (!empty && rc >= out_n) || (bias_n != 0 && bias_n != N)) {
-    Fail(ctx, "UadMatMulBf16: the views (dims, strides, out_shape, bias) do not fit the tensors");
-    return;
-  }
+  bf16::Problem P;
+  if (!GetInputs(ctx, 3, &in, s) || !MakeProblem(ctx, a, "UadMatMulBf16", in.t[0], in.t[1], in.t[2], &P)) return;
   TF_Tensor* c = Alloc(ctx, 0, a.out_shape, s);
   out.t.push_back(c);
-  if (!c || empty) return;
-  bf16::Problem P{z0, z1, M, N, K,
-                  {F(in.t[0]), a.as[0], a.as[1], a.as[2], a.as[3]},
-                  {F(in.t[1]), a.bs[0], a.bs[1], a.bs[2], a.bs[3]},
-                  Fm(c), a.cs[0], a.cs[1], a.cs[2], a.cs[3],
-                  bias_n ? F(in.t[2]) : nullptr, a.alpha, a.relu};
+  if (!c || P.z0 * P.z1 * P.M * P.N == 0) return;
+  P.c = Fm(c);
   bf16::Run(P);
+}
+
+// Attention probabilities: softmax(alpha * Q K^T + mask) per head, with dropout, from the product's rows while they
+// are in L1 (the scores never go to memory): the same numbers as UadMatMulBf16 then UadMaskedSoftmax.
+//   UadScoresSoftmaxBf16(q, k, mask, seed; views of the product (C contiguous [.., M, N]), alpha, threshold) -> y, out
+void ScoresSoftmaxCompute(void* k, TF_OpKernelContext* ctx) {
+  const MatMulAttrs& a = *static_cast<MatMulAttrs*>(k);
+  Status s;
+  Inputs in;
+  Outputs out;
+  bf16::Problem P;
+  if (!GetInputs(ctx, 4, &in, s) || !MakeProblem(ctx, a, "UadScoresSoftmaxBf16", in.t[0], in.t[1], nullptr, &P)) return;
+  const int64_t M = P.M, N = P.N, mn = TF_TensorElementCount(in.t[2]);
+  KeepSource keep;
+  if (P.c_cs != 1 || P.c_rs != N || P.c_s1 != M * N || P.c_s0 != P.z1 * M * N || (mn != 0 && mn != M * N) ||
+      !ReadKeep(in.t[3], a.threshold, &keep)) {
+    Fail(ctx, "UadScoresSoftmaxBf16: the output must be contiguous [.., M, N], the mask [M, N] (or empty), seed int32 [2] (or empty)");
+    return;
+  }
+  TF_Tensor* y = Alloc(ctx, 0, a.out_shape, s);
+  out.t.push_back(y);
+  TF_Tensor* o = y ? Alloc(ctx, 1, keep.on ? a.out_shape : std::vector<int64_t>{0}, s) : nullptr;
+  out.t.push_back(o);
+  if (!o || P.z0 * P.z1 * M * N == 0) return;
+  const float* mask = mn ? F(in.t[2]) : nullptr;
+  float *yp = Fm(y), *op = keep.on ? Fm(o) : nullptr;
+  P.c = yp;
+  const bf16::RowSink sink = [&](int64_t z, int64_t i0, int64_t mr, const float* rows, int64_t ld) {
+    for (int64_t r = 0; r < mr; ++r) {
+      const int64_t flat = (z * M + i0 + r) * N;  // the row's first element index (as UadMaskedSoftmax numbers them)
+      SoftmaxRow(rows + r * ld, mask ? mask + (i0 + r) * N : nullptr, yp + flat, keep, flat, op ? op + flat : nullptr, N);
+    }
+  };
+  bf16::Run(P, &sink);
 }
 #endif  // UAD_BF16_GEMM
 
@@ -1529,6 +1592,10 @@ const std::vector<OpSpec>& Specs() {
        {"dims: list(int)", "a_strides: list(int)", "b_strides: list(int)", "c_strides: list(int)", "out_shape: list(int)",
         "alpha: float = 1.0", "relu: bool = false"},
        CreateMatMul, MatMulCompute, DeleteMatMul},
+      {"UadScoresSoftmaxBf16", {"q: float", "k: float", "mask: float", "seed: int32"}, {"y: float", "out: float"},
+       {"dims: list(int)", "a_strides: list(int)", "b_strides: list(int)", "c_strides: list(int)", "out_shape: list(int)",
+        "alpha: float = 1.0", "threshold: int = 0"},
+       CreateMatMul, ScoresSoftmaxCompute, DeleteMatMul},
 #endif
   };
   return specs;

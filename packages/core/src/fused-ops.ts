@@ -17,7 +17,7 @@ export const FUSED_ADDON = path.join(__dirname, '..', 'native', 'build', 'uad_ke
 const OPS = ['UadLayerNorm', 'UadLayerNormGrad', 'UadMaskedSoftmax', 'UadMaskedSoftmaxGrad', 'UadDropout', 'UadAdamStep', 'UadSumSquares', 'UadSplitHeads', 'UadMergeHeads', 'UadKeepMask', 'UadResidualLayerNorm', 'UadResidualLayerNormGrad', 'UadBiasReluDropout', 'UadBiasReluDropoutGrad'];
 
 type MultiBackend = { executeMultipleOutputs(name: string, attrs: NativeAttr[], inputs: Tensor[], n: number): Tensor[] };
-const run = (op: string, attrs: NativeAttr[], inputs: Tensor[], n: number): Tensor[] =>
+export const run = (op: string, attrs: NativeAttr[], inputs: Tensor[], n: number): Tensor[] =>
   (tf.backend() as unknown as MultiBackend).executeMultipleOutputs(op, attrs, inputs, n);
 const floatAttr = (name: string, value: number): NativeAttr => ({ name, type: tfTypes().TF_ATTR_FLOAT, value });
 const intAttr = (name: string, value: number): NativeAttr => ({ name, type: tfTypes().TF_ATTR_INT, value });
@@ -116,6 +116,8 @@ export function fusedLayerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps: numb
 
 let empty: { f: Tensor; i: Tensor } | null = null;
 const none = () => (empty ??= { f: tf.keep(tf.zeros([0])), i: tf.keep(tf.zeros([0], 'int32')) });
+/** The empty float and int32 tensors the kernels take for an absent mask / seed. */
+export const emptyInputs = none;
 
 /** Dropout in the fused kernels: the rate and the seed of its decisions. */
 export interface FusedDrop {
@@ -132,7 +134,7 @@ const seedTensor = (seed: number) => tf.tensor1d([seed | 0, Math.imul(seed, 0x9e
  * attributes, and the seed tensor (empty without dropout); `release()` frees the seed once the op is recorded (the
  * gradient keeps its own reference through save()).
  */
-function dropInputs(drop: FusedDrop | null): { on: boolean; threshold: NativeAttr; scale: NativeAttr; seed: Tensor; release(): void } {
+export function dropInputs(drop: FusedDrop | null): { on: boolean; threshold: NativeAttr; scale: NativeAttr; seed: Tensor; release(): void } {
   const thr = drop ? threshold(drop.rate) : 0;
   const seed = thr ? seedTensor(drop!.seed) : none().i;
   return {

@@ -5,8 +5,8 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Tensor, Tensor2D } from '@tensorflow/tfjs-node';
 import { Rng, tf, engineInfo, nn } from '../src';
-import { fusedOpBuilt, fusedOpsStatus } from '../src/fused-ops';
-import { attentionContextBf16, attentionScoresBf16, bf16Gemm, linearBf16, matMulBf16View } from '../src/nn/bf16-matmul';
+import { fusedMaskedSoftmax, fusedOpBuilt, fusedOpsStatus } from '../src/fused-ops';
+import { attentionContextBf16, attentionProbsBf16, attentionScoresBf16, bf16Gemm, linearBf16, matMulBf16View } from '../src/nn/bf16-matmul';
 
 const on = engineInfo.backend === 'tensorflow' && fusedOpBuilt('UadMatMulBf16');
 if (!on) console.warn(`bf16-matmul tests skipped: UadMatMulBf16 is not built (${fusedOpsStatus() || 'the compiler does not target AVX512-BF16'})`);
@@ -94,6 +94,24 @@ describe('bfloat16 products (UadMatMulBf16)', () => {
     const gcRef = tf.grads((a: Tensor, b: Tensor) => ctxRef(a, b).mul(wc).sum())([roundBf16(p), roundBf16(v)]);
     for (const [g, r, name] of [[gs[0], gsRef[0], 'dq'], [gs[1], gsRef[1], 'dk'], [gc[0], gcRef[0], 'dp'], [gc[1], gcRef[1], 'dv']] as const)
       expect(relErr(g!, r!), name).toBeLessThan(1e-2);
+  });
+
+  it.skipIf(!on)('attention probabilities in one kernel: bit-identical to scores then the masked softmax (with / without mask and dropout), and so are the gradients', () => {
+    const rng = new Rng(13);
+    const [bn, h, tq, tk, hd] = [2, 3, 13, 37, 16];
+    const q = rng.normalTensor([bn, tq, h * hd]), k = rng.normalTensor([bn, tk, h * hd]), w = rng.normalTensor([bn, h, tq, tk]);
+    const mask = tf.tensor2d(Array.from({ length: tq * tk }, (_, i) => (i % 5 === 0 ? -1e9 : 0)), [tq, tk]);
+    for (const m of [null, mask]) {
+      for (const drop of [null, { rate: 0.1, seed: 42 }]) {
+        const fused = (a: Tensor, b: Tensor) => attentionProbsBf16(a, b, m, h, 0.25, drop);
+        const twoOps = (a: Tensor, b: Tensor) => fusedMaskedSoftmax(attentionScoresBf16(a, b, h, 0.25), m, drop);
+        expect(Array.from(fused(q, k).dataSync())).toEqual(Array.from(twoOps(q, k).dataSync()));
+        const g = tf.grads((a: Tensor, b: Tensor) => fused(a, b).mul(w).sum())([q, k]);
+        const gRef = tf.grads((a: Tensor, b: Tensor) => twoOps(a, b).mul(w).sum())([q, k]);
+        expect(Array.from(g[0]!.dataSync())).toEqual(Array.from(gRef[0]!.dataSync()));
+        expect(Array.from(g[1]!.dataSync())).toEqual(Array.from(gRef[1]!.dataSync()));
+      }
+    }
   });
 
   it.skipIf(!on)('an attention layer and an FFN in bf16 precision (these kernels) track their float32 selves to bf16 precision, values and gradients', () => {

@@ -5,7 +5,7 @@ import { Module } from './module';
 import { Linear, dropout, type Biased } from './layers';
 import { effectiveDropoutRate, keepMask } from '../native-random';
 import { bf16Products, softmax } from './kernels';
-import { attentionContextBf16, attentionScoresBf16 } from './bf16-matmul';
+import { attentionContextBf16, attentionProbsBf16 } from './bf16-matmul';
 import { fusedBiasReluDropout, fusedMaskedSoftmax, fusedMergeHeads, fusedOps, fusedSplitHeads } from '../fused-ops';
 
 /**
@@ -81,12 +81,12 @@ export class MultiHeadAttention extends Module {
   }
 
   /** `applyParts` on the bfloat16 kernels (bf16-matmul.ts): both products read the heads of the [B, T, D]
-   * projections in place, the 1/√hd scale and dropout's 1/(1−p) are their output scales. */
+   * projections in place, the 1/√hd scale and dropout's 1/(1−p) are their output scales, and the masked softmax
+   * (with its dropout) is done on the score rows inside the first product. */
   private applyBf16(query: Tensor, key: Tensor, value: Tensor, mask: Tensor | null, rng: Rng | null): Biased {
     const q = this.q.apply(query), k = this.k.apply(key), v = this.v.apply(value);
-    const scores = attentionScoresBf16(q, k, this.heads, 1 / Math.sqrt(this.headDim));
     const drop = rng !== null && this.attnDropout > 0;
-    const attn = fusedMaskedSoftmax(scores, mask, drop ? { rate: this.attnDropout, seed: rng.seed() } : null);
+    const attn = attentionProbsBf16(q, k, mask, this.heads, 1 / Math.sqrt(this.headDim), drop ? { rate: this.attnDropout, seed: rng.seed() } : null);
     const keepScale = drop ? 1 / (1 - effectiveDropoutRate(this.attnDropout)) : 1;
     return this.out.applyParts(attentionContextBf16(attn, v, this.heads, keepScale));
   }

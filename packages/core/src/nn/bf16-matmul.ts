@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import type { Tensor, Tensor2D } from '@tensorflow/tfjs-node';
 import { tf } from '../engine';
 import { UserError } from '../errors';
-import { fusedOpBuilt } from '../fused-ops';
+import { dropInputs, emptyInputs, fusedOpBuilt, run, type FusedDrop } from '../fused-ops';
 import { runNative, tfTypes, type NativeAttr } from '../native-op';
 
 /** A strided view of a batch of matrices: element (z0, z1, i, j) at z0·s0 + z1·s1 + i·row + j·col. */
@@ -158,6 +158,39 @@ export function attentionScoresBf16(q: Tensor, k: Tensor, nHeads: number, alpha:
     scoreFns.set(key, f);
   }
   return f(q, k);
+}
+
+/**
+ * The attention probabilities softmax(alpha · Q Kᵀ + mask) per head, with dropout on them when `drop` is given
+ * (without its 1/(1−p), as fusedMaskedSoftmax): q [B, Tq, H·hd], k [B, Tk, H·hd], mask [Tq, Tk] or null →
+ * [B, H, Tq, Tk]. One kernel (UadScoresSoftmaxBf16: each panel of score rows is soft-maxed while in L1), the same
+ * numbers as attentionScoresBf16 then fusedMaskedSoftmax; the gradient is theirs.
+ */
+export function attentionProbsBf16(q: Tensor, k: Tensor, mask: Tensor | null, nHeads: number, alpha: number, drop: FusedDrop | null): Tensor {
+  const d = dropInputs(drop);
+  const f = custom(([qi, ki], save) => {
+    const [b, tq, dm] = qi!.shape as [number, number, number];
+    const tk = ki!.shape[1]!, hd = dm / nHeads;
+    const [y, out] = run('UadScoresSoftmaxBf16', [
+      intList('dims', [b, nHeads, tq, tk, hd]), intList('a_strides', heads(tq, dm, hd)), intList('b_strides', heads(tk, dm, hd, true)),
+      intList('c_strides', maps(nHeads, tq, tk)), intList('out_shape', [b, nHeads, tq, tk]),
+      { name: 'alpha', type: tfTypes().TF_ATTR_FLOAT, value: alpha }, d.threshold,
+    ], [qi!, ki!, mask ?? emptyInputs().f, d.seed], 2);
+    save([qi!, ki!, y!, d.seed]);
+    const gradFunc: Grad = (dout, [qs, ks, ys, sd]) => {
+      const ds = run('UadMaskedSoftmaxGrad', [d.threshold], [dout, ys!, sd!], 1)[0]!;
+      return [
+        product(ds, ks!, null, { dims: [b, nHeads, tq, hd, tk], a: maps(nHeads, tq, tk), b: heads(tk, dm, hd), c: heads(tq, dm, hd), out: [b, tq, dm], alpha }),
+        product(ds, qs!, null, { dims: [b, nHeads, tk, hd, tq], a: maps(nHeads, tq, tk, true), b: heads(tq, dm, hd), c: heads(tk, dm, hd), out: [b, tk, dm], alpha }),
+      ];
+    };
+    if (d.on) return { value: out!, gradFunc };
+    out!.dispose();
+    return { value: y!, gradFunc };
+  });
+  const p = f(q, k);
+  d.release();
+  return p;
 }
 
 const contextFns = new Map<string, Custom>();
