@@ -1,12 +1,12 @@
 // `npm run bench`: prints ONE JSON line with the project's speed figures (progress notes go to stderr).
 // (require, not import(): packages are TypeScript run through ts-node's CommonJS hook.)
 // Each package contributes its keys; a part that cannot run here (e.g. no ../shared weights) is skipped with a note.
-import { engineInfo, fusedOps, fusedOpsStatus, matmulGflops } from '@unified-ad/core';
+import { engineInfo, fusedOps, fusedOpsStatus, matmulGflops, nn } from '@unified-ad/core';
 
 type Part = { name: string; run: () => Promise<Record<string, number | string>> };
 
 const parts: Part[] = [
-  { name: 'engine', run: async () => ({ engine: engineInfo.backend, tf_version: engineInfo.tfVersion ?? 'none', matmul_gflops: Math.round(matmulGflops(1024, 10) * 10) / 10, fused_kernels: fusedOps() ? 'on' : fusedOpsStatus() }) },
+  { name: 'engine', run: async () => ({ engine: engineInfo.backend, tf_version: engineInfo.tfVersion ?? 'none', matmul_gflops: Math.round(matmulGflops(1024, 10) * 10) / 10, fused_kernels: fusedOps() ? 'on' : fusedOpsStatus(), bf16_gemm: nn.bf16GemmStatus() }) },
   { name: 'features', run: async () => (require('@unified-ad/datasets') as typeof import('@unified-ad/datasets')).benchFeatures() },
   { name: 'eval', run: async () => (require('@unified-ad/eval') as typeof import('@unified-ad/eval')).benchEval() },
   { name: 'uniad', run: async () => (require('@unified-ad/models-uniad') as typeof import('@unified-ad/models-uniad')).benchUniAD() },

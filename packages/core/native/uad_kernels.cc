@@ -22,6 +22,7 @@
 //                                                     views (section "bfloat16 matrix products"; AVX512-BF16 builds only)
 //   UadScoresSoftmaxBf16(q, k, mask, seed; views)  -> softmax(alpha * Q.K^T + mask) (and its dropout) straight from the
 //                                                     product's rows (AVX512-BF16 builds only)
+//   UadAttentionBf16(q, k, v, mask, seed; views)   -> the whole attention per head, P kept only for the gradient
 // `mask` ([Tq, Tk], additive, broadcast over the leading axes) and `seed` (int32 [2]) may be empty tensors (shape [0])
 // for none. Everything is float32. Compiled without FMA contraction (-ffp-contract=off).
 //
@@ -1405,6 +1406,84 @@ void Run(const Problem& P, const RowSink* sink = nullptr) {
     ThePool().Run(static_cast<int>(mpan), [&](int mp) { rows(z, mp, bpk, local); });
   }
 }
+
+/** Views and options of a whole attention, softmax(alpha · Q Kᵀ + mask) V per (z0, z1) = (batch, head). */
+struct Attention {
+  int64_t z0, z1, tq, tk, hd;
+  View q, k, v;  // q: [tq, hd] rows; k: [tk, hd] rows (read transposed); v: [tk, hd] rows
+  float* o;      // output view [tq, hd] per (z0, z1)
+  int64_t o_s0, o_s1, o_rs;
+  const float* mask;  // [tq, tk] or null
+  float alpha, out_scale;
+  KeepSource keep;
+  float *y, *dropped;  // the probabilities [z0, z1, tq, tk] and y·keep (both null: not kept, inference)
+};
+
+/**
+ * Per (batch, head) task: Kᵀ and V packed once; per panel of MR query rows: the score rows (in L1), their masked
+ * softmax (and dropout), packed again as the A panel of P·V, multiplied out. P reaches memory only when kept for the
+ * gradient. The same numbers as UadScoresSoftmaxBf16 then UadMatMulBf16.
+ */
+void RunAttention(const Attention& A) {
+  const int64_t Z = A.z0 * A.z1;
+  if (Z == 0 || A.tq == 0 || A.hd == 0) return;
+  const int64_t kp_s = (A.hd + 1) & ~int64_t{1}, pairs_s = kp_s / 2, npan_s = (A.tk + NR - 1) / NR;
+  const int64_t kp_v = (A.tk + 1) & ~int64_t{1}, pairs_v = kp_v / 2, npan_v = (A.hd + NR - 1) / NR;
+  const int64_t panel_s = pairs_s * NR * 2, panel_v = pairs_v * NR * 2, ld = npan_s * NR;
+  struct Local {
+    std::vector<uint16_t> a, ks, vs;
+    std::vector<float> tmp, rows, probs;
+  };
+  static thread_local Local local;
+  auto aligned = [](std::vector<uint16_t>& v, size_t n) {
+    v.resize(n + 32);
+    return reinterpret_cast<uint16_t*>((reinterpret_cast<uintptr_t>(v.data()) + 63) & ~uintptr_t{63});
+  };
+  // the score product: C = alpha · Q Kᵀ into rows of ld floats; the context: C = out_scale · P V into o
+  Problem S{1, 1, 0, A.tk, A.hd, A.q, A.k, nullptr, 0, 0, ld, 1, nullptr, A.alpha, false};
+  Problem O{1, 1, 0, A.hd, A.tk, {}, A.v, nullptr, 0, 0, A.o_rs, 1, nullptr, A.out_scale, false};
+  ThePool().Run(static_cast<int>(Z), [&](int z) {
+    Local& L = local;
+    const int64_t zs = (z / A.z1), zh = (z % A.z1);
+    const float* q = A.q.p + zs * A.q.s0 + zh * A.q.s1;
+    const float* k = A.k.p + zs * A.k.s0 + zh * A.k.s1;
+    const float* v = A.v.p + zs * A.v.s0 + zh * A.v.s1;
+    float* o = A.o + zs * A.o_s0 + zh * A.o_s1;
+    uint16_t* ks = aligned(L.ks, static_cast<size_t>(npan_s * panel_s));
+    uint16_t* vs = aligned(L.vs, static_cast<size_t>(npan_v * panel_v));
+    for (int64_t np = 0; np < npan_s; ++np)
+      PackB(k + np * NR * A.k.cs, A.k.rs, A.k.cs, std::min(NR, A.tk - np * NR), A.hd, pairs_s, ks + np * panel_s, L.tmp);
+    for (int64_t np = 0; np < npan_v; ++np)
+      PackB(v + np * NR * A.v.cs, A.v.rs, A.v.cs, std::min(NR, A.hd - np * NR), A.tk, pairs_v, vs + np * panel_v, L.tmp);
+    L.rows.resize(static_cast<size_t>(MR * ld));
+    L.probs.resize(static_cast<size_t>(2 * MR * A.tk));  // y rows, then dropped rows (when not kept)
+    uint16_t* ap = aligned(L.a, static_cast<size_t>(MR * std::max(kp_s, kp_v)));
+    alignas(64) float tile[MR * NR];
+    for (int64_t i0 = 0; i0 < A.tq; i0 += MR) {
+      const int64_t mr = std::min(MR, A.tq - i0);
+      PackA(q + i0 * A.q.rs, A.q.rs, A.q.cs, mr, A.hd, kp_s, ap, L.tmp);
+      for (int64_t np = 0; np < npan_s; ++np) {
+        Kernel(ap, kp_s, ks + np * panel_s, pairs_s, tile);
+        Store(S, tile, L.rows.data(), 0, np * NR, mr, std::min(NR, A.tk - np * NR));
+      }
+      // the probabilities of these rows: to the kept tensors (training) or a local buffer (inference)
+      const float* p = nullptr;
+      int64_t p_rs = A.tk;
+      for (int64_t r = 0; r < mr; ++r) {
+        const int64_t flat = (z * A.tq + i0 + r) * A.tk;
+        float* yr = A.y ? A.y + flat : L.probs.data() + r * A.tk;
+        float* dr = !A.keep.on ? nullptr : A.dropped ? A.dropped + flat : L.probs.data() + (MR + r) * A.tk;
+        SoftmaxRow(L.rows.data() + r * ld, A.mask ? A.mask + (i0 + r) * A.tk : nullptr, yr, A.keep, flat, dr, A.tk);
+        if (r == 0) p = dr ? dr : yr;
+      }
+      PackA(p, p_rs, 1, mr, A.tk, kp_v, ap, L.tmp);
+      for (int64_t np = 0; np < npan_v; ++np) {
+        Kernel(ap, kp_v, vs + np * panel_v, pairs_v, tile);
+        Store(O, tile, o, i0, np * NR, mr, std::min(NR, A.hd - np * NR));
+      }
+    }
+  });
+}
 }  // namespace bf16
 
 struct MatMulAttrs {
@@ -1523,6 +1602,88 @@ void ScoresSoftmaxCompute(void* k, TF_OpKernelContext* ctx) {
   };
   bf16::Run(P, &sink);
 }
+
+// The whole attention per (batch, head): o = out_scale · dropout(softmax(alpha · Q Kᵀ + mask)) V (bf16::RunAttention).
+//   UadAttentionBf16(q, k, v, mask, seed; dims [B, H, Tq, Tk, hd], q/k/v/o_strides [s0, s1, row, col], out_shape,
+//                    alpha, out_scale, threshold, keep_probs) -> o, y, out
+// k's view is of Kᵀ ([hd, Tk]), v's of V ([Tk, hd]) as UadMatMulBf16's b; y (the probabilities) and out (y · keep)
+// are filled only with keep_probs (for the gradient), else empty.
+struct AttnAttrs {
+  int64_t dims[5], qs[4], ks[4], vs[4], os[4];
+  std::vector<int64_t> out_shape;
+  float alpha = 1, out_scale = 1;
+  int64_t threshold = 0;
+  bool keep_probs = false;
+};
+void* CreateAttn(TF_OpKernelConstruction* c) {
+  auto* a = new AttnAttrs;
+  Status s;
+  const std::pair<const char*, int64_t*> lists[] = {{"dims", a->dims}, {"q_strides", a->qs}, {"k_strides", a->ks}, {"v_strides", a->vs}, {"o_strides", a->os}};
+  for (const auto& l : lists) {
+    int32_t n = 0, total = 0;
+    TF_OpKernelConstruction_GetAttrSize(c, l.first, &n, &total, s);
+    if (TF_GetCode(s) == TF_OK && n != (l.second == a->dims ? 5 : 4))
+      TF_SetStatus(s, TF_INVALID_ARGUMENT, (std::string("UadAttentionBf16: wrong length of ") + l.first).c_str());
+    if (TF_GetCode(s) == TF_OK) TF_OpKernelConstruction_GetAttrInt64List(c, l.first, l.second, n, s);
+    if (TF_GetCode(s) != TF_OK) break;
+  }
+  if (TF_GetCode(s) == TF_OK) {
+    int32_t n = 0, total = 0;
+    TF_OpKernelConstruction_GetAttrSize(c, "out_shape", &n, &total, s);
+    a->out_shape.resize(static_cast<size_t>(std::max(n, 0)));
+    if (TF_GetCode(s) == TF_OK && n > 0) TF_OpKernelConstruction_GetAttrInt64List(c, "out_shape", a->out_shape.data(), n, s);
+  }
+  if (TF_GetCode(s) == TF_OK) TF_OpKernelConstruction_GetAttrFloat(c, "alpha", &a->alpha, s);
+  if (TF_GetCode(s) == TF_OK) TF_OpKernelConstruction_GetAttrFloat(c, "out_scale", &a->out_scale, s);
+  if (TF_GetCode(s) == TF_OK) TF_OpKernelConstruction_GetAttrInt64(c, "threshold", &a->threshold, s);
+  if (TF_GetCode(s) == TF_OK) {
+    TF_Bool v = 0;
+    TF_OpKernelConstruction_GetAttrBool(c, "keep_probs", &v, s);
+    a->keep_probs = v != 0;
+  }
+  if (TF_GetCode(s) != TF_OK) TF_OpKernelConstruction_Failure(c, s);
+  return a;
+}
+void DeleteAttn(void* p) { delete static_cast<AttnAttrs*>(p); }
+
+void AttentionCompute(void* k, TF_OpKernelContext* ctx) {
+  const AttnAttrs& a = *static_cast<AttnAttrs*>(k);
+  Status s;
+  Inputs in;
+  Outputs out;
+  if (!GetInputs(ctx, 5, &in, s)) return;
+  const int64_t z0 = a.dims[0], z1 = a.dims[1], tq = a.dims[2], tk = a.dims[3], hd = a.dims[4];
+  int64_t out_n = 1;
+  for (int64_t d : a.out_shape) out_n *= d;
+  const int64_t rq = Reach(z0, z1, tq, hd, a.qs), rk = Reach(z0, z1, hd, tk, a.ks), rv = Reach(z0, z1, tk, hd, a.vs),
+                ro = Reach(z0, z1, tq, hd, a.os), mn = TF_TensorElementCount(in.t[3]);
+  const bool empty = z0 * z1 * tq * hd == 0;
+  KeepSource keep;
+  if (z0 < 0 || z1 < 0 || tq < 0 || tk < 1 || hd < 0 || rq < 0 || rk < 0 || rv < 0 || ro < 0 || a.os[3] != 1 ||
+      out_n != z0 * z1 * tq * hd ||
+      (!empty && (rq >= TF_TensorElementCount(in.t[0]) || rk >= TF_TensorElementCount(in.t[1]) ||
+                  rv >= TF_TensorElementCount(in.t[2]) || ro >= out_n)) ||
+      (mn != 0 && mn != tq * tk) || !ReadKeep(in.t[4], a.threshold, &keep)) {
+    Fail(ctx, "UadAttentionBf16: the views (dims, strides, out_shape), mask [Tq, Tk] or seed do not fit the tensors");
+    return;
+  }
+  TF_Tensor* o = Alloc(ctx, 0, a.out_shape, s);
+  out.t.push_back(o);
+  const std::vector<int64_t> probs = {z0, z1, tq, tk}, none = {0};
+  TF_Tensor* y = o ? Alloc(ctx, 1, a.keep_probs ? probs : none, s) : nullptr;
+  out.t.push_back(y);
+  TF_Tensor* dr = y ? Alloc(ctx, 2, a.keep_probs && keep.on ? probs : none, s) : nullptr;
+  out.t.push_back(dr);
+  if (!dr || empty) return;
+  bf16::Attention A{z0, z1, tq, tk, hd,
+                    {F(in.t[0]), a.qs[0], a.qs[1], a.qs[2], a.qs[3]},
+                    {F(in.t[1]), a.ks[0], a.ks[1], a.ks[2], a.ks[3]},
+                    {F(in.t[2]), a.vs[0], a.vs[1], a.vs[2], a.vs[3]},
+                    Fm(o), a.os[0], a.os[1], a.os[2],
+                    mn ? F(in.t[3]) : nullptr, a.alpha, a.out_scale, keep,
+                    a.keep_probs ? Fm(y) : nullptr, a.keep_probs && keep.on ? Fm(dr) : nullptr};
+  bf16::RunAttention(A);
+}
 #endif  // UAD_BF16_GEMM
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -1596,6 +1757,10 @@ const std::vector<OpSpec>& Specs() {
        {"dims: list(int)", "a_strides: list(int)", "b_strides: list(int)", "c_strides: list(int)", "out_shape: list(int)",
         "alpha: float = 1.0", "threshold: int = 0"},
        CreateMatMul, ScoresSoftmaxCompute, DeleteMatMul},
+      {"UadAttentionBf16", {"q: float", "k: float", "v: float", "mask: float", "seed: int32"}, {"o: float", "y: float", "out: float"},
+       {"dims: list(int)", "q_strides: list(int)", "k_strides: list(int)", "v_strides: list(int)", "o_strides: list(int)",
+        "out_shape: list(int)", "alpha: float = 1.0", "out_scale: float = 1.0", "threshold: int = 0", "keep_probs: bool = false"},
+       CreateAttn, AttentionCompute, DeleteAttn},
 #endif
   };
   return specs;

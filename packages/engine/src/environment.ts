@@ -1,6 +1,6 @@
 import { execSync } from 'node:child_process';
 import * as os from 'node:os';
-import { engineInfo, fusedOps, fusedOpsStatus, repoRoot } from '@unified-ad/core';
+import { engineInfo, fusedOps, fusedOpsStatus, nn, repoRoot } from '@unified-ad/core';
 
 /** What a run folder records about where it ran. */
 export function describeEnvironment(seed: number): Record<string, unknown> {
@@ -19,6 +19,8 @@ export function describeEnvironment(seed: number): Record<string, unknown> {
     engine: engineInfo,
     // unified-ad's fused CPU kernels (core fused-ops.ts): 'on', or why they were off
     fused_kernels: fusedOps() ? 'on' : fusedOpsStatus(),
+    // unified-ad's bfloat16 products (core nn/bf16-matmul.ts), used when the run asks for bf16 products
+    bf16_gemm: nn.bf16ProductsStatus(),
     node: process.version,
     platform: `${os.platform()} ${os.arch()}`,
     cpus: os.cpus().length,

@@ -80,10 +80,13 @@ class DecoderLayer extends nn.Module {
     this.norms = [1, 2, 3].map((i) => this.addChild(`norm${i}`, new nn.LayerNorm(d)));
   }
 
-  apply(q: Tensor, memory: Tensor, prev: Tensor, pos: Tensor, mask1: Tensor | null, mask2: Tensor | null, rng: Rng | null): Tensor {
-    const memK = memory.add(pos);
+  /** `q` [B, T, D], or [1, T, D] for a learned query (the same for every item: attention 1 projects it once);
+   * `memK` = memory + pos (the same for every layer). */
+  apply(q: Tensor, memory: Tensor, memK: Tensor, prev: Tensor, pos: Tensor, mask1: Tensor | null, mask2: Tensor | null, rng: Rng | null): Tensor {
+    const b = memory.shape[0]!;
+    const qB = q.shape[0] === b ? q : q.tile([b, 1, 1]);
     // x = norm(x + dropout(sublayer(x))) three times (nn.residualNorm: one fused kernel where built)
-    let t = nn.residualNorm(this.norms[0], q, this.attn1.applyParts(q.add(pos), memK, memory, mask1, rng), this.p, rng);
+    let t = nn.residualNorm(this.norms[0], qB, this.attn1.applyParts(q.add(pos), memK, memory, mask1, rng), this.p, rng);
     t = nn.residualNorm(this.norms[1], t, this.attn2.applyParts(t.add(pos), prev.add(pos), prev, mask2, rng), this.p, rng);
     return nn.residualNorm(this.norms[2], t, this.ffn.applyParts(t, rng), this.p, rng);
   }
@@ -142,10 +145,11 @@ export class UniAD extends nn.Module implements Reconstructor {
       let memory = src;
       for (const layer of this.encoder) memory = layer.apply(memory, pos, nm.encoder ? this.mask : null, rng);
       let out = memory;
+      const memK = memory.add(pos);
       this.decoder.forEach((layer, i) => {
         const learned = this.queries[i]?.weight;
-        const query = learned ? learned.expandDims(0).tile([b, 1, 1]) : out;
-        out = layer.apply(query, memory, out, pos, nm.decoder1 ? this.mask : null, nm.decoder2 ? this.mask : null, rng);
+        const query = learned ? learned.expandDims(0) : out;
+        out = layer.apply(query, memory, memK, out, pos, nm.decoder1 ? this.mask : null, nm.decoder2 ? this.mask : null, rng);
       });
       const rec = this.outputProj.apply(this.decoderNorm.apply(out));
       return rec.reshape([b, h, w, c]) as Tensor4D;

@@ -5,7 +5,7 @@ import { Module } from './module';
 import { Linear, dropout, type Biased } from './layers';
 import { effectiveDropoutRate, keepMask } from '../native-random';
 import { bf16Products, softmax } from './kernels';
-import { attentionContextBf16, attentionProbsBf16 } from './bf16-matmul';
+import { attentionBf16 } from './bf16-matmul';
 import { fusedBiasReluDropout, fusedMaskedSoftmax, fusedMergeHeads, fusedOps, fusedSplitHeads } from '../fused-ops';
 
 /**
@@ -49,9 +49,12 @@ export class MultiHeadAttention extends Module {
     return bias ? y.add(bias) : y;
   }
 
-  /** `apply`, the output projection's bias still to add (`Linear.applyParts`; for `nn.residualNorm`). */
+  /** `apply`, the output projection's bias still to add (`Linear.applyParts`; for `nn.residualNorm`). `query` may be
+   * [1, Tq, D] for a query shared by every item of the batch. */
   applyParts(query: Tensor, key: Tensor, value: Tensor, mask: Tensor | null, rng: Rng | null): Biased {
     if (bf16Products()) return this.applyBf16(query, key, value, mask, rng);
+    // a query of batch 1 serves the whole batch (a learned query): projected once on the bf16 kernels, tiled here
+    if (query.shape[0] === 1 && key.shape[0]! > 1) query = query.tile([key.shape[0]!, 1, 1]);
     const [b, tq] = query.shape;
     const tk = key.shape[1]!;
     const q = this.project(this.q, query, b!, tq!, 1 / Math.sqrt(this.headDim));
@@ -81,14 +84,14 @@ export class MultiHeadAttention extends Module {
   }
 
   /** `applyParts` on the bfloat16 kernels (bf16-matmul.ts): both products read the heads of the [B, T, D]
-   * projections in place, the 1/√hd scale and dropout's 1/(1−p) are their output scales, and the masked softmax
-   * (with its dropout) is done on the score rows inside the first product. */
+   * projections in place, the 1/√hd scale and dropout's 1/(1−p) are their output scales, and the whole attention of
+   * a head is one kernel (scores, masked softmax with its dropout, product with V). */
   private applyBf16(query: Tensor, key: Tensor, value: Tensor, mask: Tensor | null, rng: Rng | null): Biased {
     const q = this.q.apply(query), k = this.k.apply(key), v = this.v.apply(value);
     const drop = rng !== null && this.attnDropout > 0;
-    const attn = attentionProbsBf16(q, k, mask, this.heads, 1 / Math.sqrt(this.headDim), drop ? { rate: this.attnDropout, seed: rng.seed() } : null);
     const keepScale = drop ? 1 / (1 - effectiveDropoutRate(this.attnDropout)) : 1;
-    return this.out.applyParts(attentionContextBf16(attn, v, this.heads, keepScale));
+    const ctx = attentionBf16(q, k, v, mask, this.heads, 1 / Math.sqrt(this.headDim), drop ? { rate: this.attnDropout, seed: rng.seed() } : null, keepScale);
+    return this.out.applyParts(ctx);
   }
 }
 
@@ -115,7 +118,8 @@ export class FeedForward extends Module {
    * inference, where TensorFlow's fused product already adds the bias and ReLU inside the matmul) */
   private hidden(x: Tensor, rng: Rng | null): Tensor {
     const drop = rng !== null && this.rate > 0;
-    if (fusedOps() && this.l1.bias && (drop || engineInfo.fpmath === 'bf16')) {
+    // (inference on the bf16 kernels: their product adds the bias and applies the ReLU as it stores)
+    if (fusedOps() && this.l1.bias && (drop || (engineInfo.fpmath === 'bf16' && !bf16Products()))) {
       const { value, bias } = this.l1.applyParts(x); // (bias: the fused kernels are on and l1 has one)
       return fusedBiasReluDropout(value, bias!, drop ? { rate: this.rate, seed: rng!.seed() } : null);
     }

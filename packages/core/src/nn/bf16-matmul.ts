@@ -67,7 +67,7 @@ export function bf16Gemm(wanted: boolean): boolean {
   return choice;
 }
 
-/** Why bf16Gemm is off, or 'on' — for the bench's engine record. */
+/** 'on' when a process asking for bf16 products gets these kernels, else why not (the bench's engine record). */
 export function bf16GemmStatus(): string {
   if (!fusedOpBuilt('UadMatMulBf16')) return 'not built (the compiler does not target AVX512-BF16)';
   return bf16Gemm(true) ? 'on' : (process.env.UNIFIED_AD_BF16_GEMM === '0' ? 'off (UNIFIED_AD_BF16_GEMM=0)' : 'off (AMX: oneDNN)');
@@ -162,26 +162,31 @@ export function attentionScoresBf16(q: Tensor, k: Tensor, nHeads: number, alpha:
 
 /**
  * The attention probabilities softmax(alpha · Q Kᵀ + mask) per head, with dropout on them when `drop` is given
- * (without its 1/(1−p), as fusedMaskedSoftmax): q [B, Tq, H·hd], k [B, Tk, H·hd], mask [Tq, Tk] or null →
+ * (without its 1/(1−p), as fusedMaskedSoftmax): q [B, Tq, H·hd] (or [1, Tq, H·hd]: one query for every item of the
+ * batch, read in place), k [B, Tk, H·hd], mask [Tq, Tk] or null →
  * [B, H, Tq, Tk]. One kernel (UadScoresSoftmaxBf16: each panel of score rows is soft-maxed while in L1), the same
  * numbers as attentionScoresBf16 then fusedMaskedSoftmax; the gradient is theirs.
  */
 export function attentionProbsBf16(q: Tensor, k: Tensor, mask: Tensor | null, nHeads: number, alpha: number, drop: FusedDrop | null): Tensor {
   const d = dropInputs(drop);
   const f = custom(([qi, ki], save) => {
-    const [b, tq, dm] = qi!.shape as [number, number, number];
-    const tk = ki!.shape[1]!, hd = dm / nHeads;
+    const [qb, tq, dm] = qi!.shape as [number, number, number];
+    const b = ki!.shape[0]!, tk = ki!.shape[1]!, hd = dm / nHeads;
+    const shared = qb === 1 && b > 1; // one query for the whole batch (a learned query): read with batch stride 0
+    const qView = heads(tq, dm, hd);
+    if (shared) qView[0] = 0;
     const [y, out] = run('UadScoresSoftmaxBf16', [
-      intList('dims', [b, nHeads, tq, tk, hd]), intList('a_strides', heads(tq, dm, hd)), intList('b_strides', heads(tk, dm, hd, true)),
+      intList('dims', [b, nHeads, tq, tk, hd]), intList('a_strides', qView), intList('b_strides', heads(tk, dm, hd, true)),
       intList('c_strides', maps(nHeads, tq, tk)), intList('out_shape', [b, nHeads, tq, tk]),
       { name: 'alpha', type: tfTypes().TF_ATTR_FLOAT, value: alpha }, d.threshold,
     ], [qi!, ki!, mask ?? emptyInputs().f, d.seed], 2);
     save([qi!, ki!, y!, d.seed]);
     const gradFunc: Grad = (dout, [qs, ks, ys, sd]) => {
       const ds = run('UadMaskedSoftmaxGrad', [d.threshold], [dout, ys!, sd!], 1)[0]!;
+      const dq = product(ds, ks!, null, { dims: [b, nHeads, tq, hd, tk], a: maps(nHeads, tq, tk), b: heads(tk, dm, hd), c: heads(tq, dm, hd), out: [b, tq, dm], alpha });
       return [
-        product(ds, ks!, null, { dims: [b, nHeads, tq, hd, tk], a: maps(nHeads, tq, tk), b: heads(tk, dm, hd), c: heads(tq, dm, hd), out: [b, tq, dm], alpha }),
-        product(ds, qs!, null, { dims: [b, nHeads, tk, hd, tq], a: maps(nHeads, tq, tk, true), b: heads(tq, dm, hd), c: heads(tk, dm, hd), out: [b, tk, dm], alpha }),
+        shared ? dq.sum(0, true) : dq,
+        product(ds, qs!, null, { dims: [b, nHeads, tk, hd, tq], a: maps(nHeads, tq, tk, true), b: qView, c: heads(tk, dm, hd), out: [b, tk, dm], alpha }),
       ];
     };
     if (d.on) return { value: out!, gradFunc };
@@ -191,6 +196,61 @@ export function attentionProbsBf16(q: Tensor, k: Tensor, mask: Tensor | null, nH
   const p = f(q, k);
   d.release();
   return p;
+}
+
+/** True while tfjs records operations for a gradient (tf.grads / variableGrads): its engine's tape is on. */
+function recording(): boolean {
+  const e = tf.engine() as unknown as { isTapeOn?: () => boolean };
+  return typeof e.isTapeOn === 'function' ? e.isTapeOn() : true; // (unknown engine: keep what a gradient needs)
+}
+
+/**
+ * The whole attention over heads read in place: out_scale · dropout(softmax(alpha · Q Kᵀ + mask)) V, merged,
+ * for q [B, Tq, H·hd] (or [1, Tq, H·hd], shared), k and v [B, Tk, H·hd] → [B, Tq, H·hd]. One kernel
+ * (UadAttentionBf16): per head and panel of query rows, the scores, their masked softmax and dropout and the
+ * product with V, while in L1; the probabilities reach memory only when a gradient is being recorded. The same
+ * numbers as attentionProbsBf16 then attentionContextBf16, and the same gradient.
+ */
+export function attentionBf16(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, nHeads: number, alpha: number, drop: FusedDrop | null, outScale: number): Tensor {
+  const d = dropInputs(drop);
+  const [qb, tq, dm] = q.shape as [number, number, number];
+  const b = k.shape[0]!, tk = k.shape[1]!, hd = dm / nHeads;
+  const shared = qb === 1 && b > 1;
+  const qView = heads(tq, dm, hd);
+  if (shared) qView[0] = 0;
+  const attrs = (keep: boolean): NativeAttr[] => [
+    intList('dims', [b, nHeads, tq, tk, hd]), intList('q_strides', qView), intList('k_strides', heads(tk, dm, hd, true)),
+    intList('v_strides', heads(tk, dm, hd)), intList('o_strides', heads(tq, dm, hd)), intList('out_shape', [b, tq, dm]),
+    { name: 'alpha', type: tfTypes().TF_ATTR_FLOAT, value: alpha }, { name: 'out_scale', type: tfTypes().TF_ATTR_FLOAT, value: outScale },
+    d.threshold, { name: 'keep_probs', type: tfTypes().TF_ATTR_BOOL, value: keep },
+  ];
+  const inputs = (qi: Tensor, ki: Tensor, vi: Tensor) => [qi, ki, vi, mask ?? emptyInputs().f, d.seed];
+  if (!recording()) {
+    const [o, y, dropped] = run('UadAttentionBf16', attrs(false), inputs(q, k, v), 3);
+    tf.dispose([y!, dropped!]);
+    d.release();
+    return o!;
+  }
+  const f = custom(([qi, ki, vi], save) => {
+    const [o, y, dropped] = run('UadAttentionBf16', attrs(true), inputs(qi!, ki!, vi!), 3);
+    save([qi!, ki!, vi!, y!, d.on ? dropped! : y!, d.seed]);
+    if (!d.on) dropped!.dispose();
+    return {
+      value: o!,
+      gradFunc: (dout, [qs, ks, vs, ys, ps, sd]) => {
+        // context: dP = out_scale · dO Vᵀ, dV = out_scale · Pᵀ dO; softmax; scores: dq = alpha · dS K, dk = alpha · dSᵀ Q
+        const dp = product(dout, vs!, null, { dims: [b, nHeads, tq, tk, hd], a: heads(tq, dm, hd), b: heads(tk, dm, hd, true), c: maps(nHeads, tq, tk), out: [b, nHeads, tq, tk], alpha: outScale });
+        const dv = product(ps!, dout, null, { dims: [b, nHeads, tk, hd, tq], a: maps(nHeads, tq, tk, true), b: heads(tq, dm, hd), c: heads(tk, dm, hd), out: [b, tk, dm], alpha: outScale });
+        const ds = run('UadMaskedSoftmaxGrad', [d.threshold], [dp, ys!, sd!], 1)[0]!;
+        const dq = product(ds, ks!, null, { dims: [b, nHeads, tq, hd, tk], a: maps(nHeads, tq, tk), b: heads(tk, dm, hd), c: heads(tq, dm, hd), out: [b, tq, dm], alpha });
+        const dk = product(ds, qs!, null, { dims: [b, nHeads, tk, hd, tq], a: maps(nHeads, tq, tk, true), b: qView, c: heads(tk, dm, hd), out: [b, tk, dm], alpha });
+        return [shared ? dq.sum(0, true) : dq, dk, dv];
+      },
+    };
+  });
+  const o = f(q, k, v);
+  d.release();
+  return o;
 }
 
 const contextFns = new Map<string, Custom>();

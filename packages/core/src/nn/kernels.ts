@@ -7,7 +7,7 @@
 import type { Tensor, Tensor2D } from '@tensorflow/tfjs-node';
 import { engineInfo, tf } from '../engine';
 import { UserError } from '../errors';
-import { bf16Gemm, linearBf16 } from './bf16-matmul';
+import { bf16Gemm, bf16GemmStatus, linearBf16 } from './bf16-matmul';
 import { TF_BFLOAT16, boolAttr, castNative, fusedMatMulAttrs, listAttrs, nativeKernels, probeOnce, runNative, stringAttr, tfTypes, typeAttr } from '../native-op';
 
 const T = () => typeAttr('T', tfTypes().TF_FLOAT);
@@ -52,6 +52,11 @@ export const matmulPrecision = (): MatmulPrecision => (precision ??= envPrecisio
 /** True when products asked in bfloat16 (this precision, or math mode bf16) run on unified-ad's own bf16 kernel
  * (bf16-matmul.ts: a CPU with AVX512-BF16 and no AMX). */
 export const bf16Products = (): boolean => bf16Gemm(matmulPrecision() === 'bf16' || bf16Math());
+/** This process's use of the bf16 kernels: 'on', 'unused (float32 products)', or why they are off. */
+export function bf16ProductsStatus(): string {
+  if (bf16Products()) return 'on';
+  return matmulPrecision() === 'bf16' || bf16Math() ? bf16GemmStatus() : 'unused (float32 products)';
+}
 /** Sets the linear layers' matmul precision (process-wide; returns the previous one). */
 export function setMatmulPrecision(p: MatmulPrecision): MatmulPrecision {
   const old = matmulPrecision();
