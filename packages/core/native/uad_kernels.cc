@@ -47,8 +47,10 @@
 #include <thread>
 #include <vector>
 
-#if defined(__AVX512BF16__) && defined(__AVX512BW__) && defined(__AVX512VL__)
+#if defined(__AVX512F__)
 #include <immintrin.h>
+#endif
+#if defined(__AVX512BF16__) && defined(__AVX512BW__) && defined(__AVX512VL__)
 #define UAD_BF16_GEMM 1  // the bfloat16 products (UadMatMulBf16): only where the compiler targets AVX512-BF16
 #endif
 
@@ -497,9 +499,69 @@ void* CreateDrop(TF_OpKernelConstruction* c) {
 }
 void DeleteDrop(void* p) { delete static_cast<DropAttrs*>(p); }
 
+#ifdef __AVX512F__
+/** Exp8's arithmetic, 16 lanes at a time (the same operations per lane, so the same values). */
+inline __m512 Exp16(__m512 x) {
+  const __m512 lo = _mm512_set1_ps(-87.0f);
+  const __mmask16 under = _mm512_cmp_ps_mask(x, lo, _CMP_LT_OQ);
+  const __m512 xc = _mm512_mask_blend_ps(under, x, lo);
+  const __m512 fx = _mm512_add_ps(_mm512_mul_ps(xc, _mm512_set1_ps(1.44269504088896341f)), _mm512_set1_ps(0.5f));
+  __m512i n = _mm512_cvttps_epi32(fx);  // truncation ...
+  n = _mm512_mask_sub_epi32(n, _mm512_cmp_ps_mask(_mm512_cvtepi32_ps(n), fx, _CMP_GT_OQ), n, _mm512_set1_epi32(1));  // ... to floor
+  const __m512 nf = _mm512_cvtepi32_ps(n);
+  const __m512 r = _mm512_add_ps(_mm512_sub_ps(xc, _mm512_mul_ps(nf, _mm512_set1_ps(0.693359375f))),
+                                 _mm512_mul_ps(nf, _mm512_set1_ps(2.12194440e-4f)));
+  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+  p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(1.3981999507e-3f));
+  p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(8.3334519073e-3f));
+  p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(4.1665795894e-2f));
+  p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(1.6666665459e-1f));
+  p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(5.0000001201e-1f));
+  const __m512 poly = _mm512_add_ps(_mm512_add_ps(_mm512_mul_ps(_mm512_mul_ps(p, r), r), r), _mm512_set1_ps(1.0f));
+  const __m512 e = _mm512_mul_ps(poly, _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(n, _mm512_set1_epi32(127)), 23)));
+  return _mm512_maskz_mov_ps(static_cast<__mmask16>(~under), e);
+}
+#endif
+
 /** y = softmax(x + m) of one row of t (m may be null), and out = y * keep when `keep` is on (the row's first element
- * has index `base`). */
+ * has index `base`). With AVX-512 in 16-float vectors (the sum of the exponentials then adds in another order than
+ * the 8-float version: float rounding). */
 inline void SoftmaxRow(const float* x, const float* m, float* y, const KeepSource& keep, int64_t base, float* out, int64_t t) {
+#ifdef __AVX512F__
+  {
+    __m512 mx = _mm512_set1_ps(-INFINITY);
+    for (int64_t j = 0; j < t; j += 16) {
+      const __mmask16 k = t - j >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (t - j)) - 1);
+      __m512 v = _mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), k, x + j);
+      if (m) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(k, m + j));
+      _mm512_mask_storeu_ps(y + j, k, v);
+      mx = _mm512_max_ps(mx, v);
+    }
+    const __m512 mxs = _mm512_set1_ps(_mm512_reduce_max_ps(mx));
+    __m512 sum = _mm512_setzero_ps();
+    for (int64_t j = 0; j < t; j += 16) {
+      const __mmask16 k = t - j >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (t - j)) - 1);
+      const __m512 e = _mm512_maskz_mov_ps(k, Exp16(_mm512_sub_ps(_mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), k, y + j), mxs)));
+      _mm512_mask_storeu_ps(y + j, k, e);
+      sum = _mm512_add_ps(sum, e);
+    }
+    const float inv = 1.0f / _mm512_reduce_add_ps(sum);
+    if (keep.on) {
+#pragma omp simd
+      for (int64_t j = 0; j < t; ++j) {
+        y[j] *= inv;
+        out[j] = y[j] * KeepAt(keep, base + j);
+      }
+    } else {
+      const __m512 iv = _mm512_set1_ps(inv);
+      for (int64_t j = 0; j < t; j += 16) {
+        const __mmask16 k = t - j >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (t - j)) - 1);
+        _mm512_mask_storeu_ps(y + j, k, _mm512_mul_ps(_mm512_maskz_loadu_ps(k, y + j), iv));
+      }
+    }
+    return;
+  }
+#endif
   const int64_t full = t & ~int64_t{7}, rest = t - full;
   V8 mx = Splat(-INFINITY);
   for (int64_t j = 0; j < full; j += 8) {
@@ -1283,13 +1345,14 @@ void PackB(const float* b, int64_t rs, int64_t cs, int64_t nr, int64_t K, int64_
   }
 }
 
-/** tile[MR][NR] = the packed A panel times one packed B panel, over `pairs` pairs of K. */
-inline void Kernel(const uint16_t* ap, int64_t kp, const uint16_t* bp, int64_t pairs, float* tile) {
+/** tile[MR][NR] (+)= the packed A panel times one packed B panel, over `pairs` pairs of K (`accumulate`: continue
+ * the sums already in tile, in the same order as one longer call). */
+inline void Kernel(const uint16_t* ap, int64_t kp, const uint16_t* bp, int64_t pairs, float* tile, bool accumulate = false) {
   __m512 c[MR][NH];
 #pragma GCC unroll 16
   for (int r = 0; r < MR; ++r)
 #pragma GCC unroll 4
-    for (int h = 0; h < NH; ++h) c[r][h] = _mm512_setzero_ps();
+    for (int h = 0; h < NH; ++h) c[r][h] = accumulate ? _mm512_loadu_ps(tile + r * NR + 16 * h) : _mm512_setzero_ps();
   for (int64_t p = 0; p < pairs; ++p) {
     __m512bh b[NH];
 #pragma GCC unroll 4
@@ -1306,8 +1369,11 @@ inline void Kernel(const uint16_t* ap, int64_t kp, const uint16_t* bp, int64_t p
 #pragma GCC unroll 16
   for (int r = 0; r < MR; ++r)
 #pragma GCC unroll 4
-    for (int h = 0; h < NH; ++h) _mm512_store_ps(tile + r * NR + 16 * h, c[r][h]);
+    for (int h = 0; h < NH; ++h) _mm512_storeu_ps(tile + r * NR + 16 * h, c[r][h]);
 }
+
+/** Pairs of K per block when K is long: A's block (MR × 256 bf16, 6 KB) and B's (256 × NR, 16 KB) stay in L1. */
+constexpr int64_t KC_PAIRS = 128;
 
 struct Problem {
   int64_t z0, z1, M, N, K;
@@ -1326,7 +1392,7 @@ void Store(const Problem& P, const float* tile, float* c, int64_t i0, int64_t j0
     float* row = c + (i0 + r) * P.c_rs;
     for (int64_t h = 0; h < NH && 16 * h < nr; ++h) {
       const __mmask16 m = Mask16(nr - 16 * h);
-      __m512 v = _mm512_load_ps(tile + r * NR + 16 * h);
+      __m512 v = _mm512_loadu_ps(tile + r * NR + 16 * h);
       if (P.alpha != 1.0f) v = _mm512_mul_ps(v, alpha);
       if (P.bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, P.bias + j0 + 16 * h));
       if (P.relu) v = _mm512_max_ps(v, zero);
@@ -1352,7 +1418,7 @@ void Run(const Problem& P, const RowSink* sink = nullptr) {
   if (Z == 0 || P.M == 0 || P.N == 0) return;
   struct Local {
     std::vector<uint16_t> a, b;
-    std::vector<float> tmp, rows;
+    std::vector<float> tmp, rows, acc;
   };
   // packed panels start on a cache line (a 64-byte load across two lines costs two)
   auto aligned = [](std::vector<uint16_t>& v, size_t n) {
@@ -1378,6 +1444,17 @@ void Run(const Problem& P, const RowSink* sink = nullptr) {
         Store(R, tile, buf.data(), 0, np * NR, mr, std::min(NR, P.N - np * NR));
       }
       (*sink)(z, i0, mr, buf.data(), R.c_rs);
+      return;
+    }
+    if (pairs > KC_PAIRS) {
+      // long K: block by block over every B panel, the partial sums of all the panel's tiles in L.acc
+      L.acc.resize(static_cast<size_t>(npan * MR * NR));
+      for (int64_t p0 = 0; p0 < pairs; p0 += KC_PAIRS) {
+        const int64_t pc = std::min(KC_PAIRS, pairs - p0);
+        for (int64_t np = 0; np < npan; ++np)
+          Kernel(ap + 2 * p0, kp, bpk + np * panel_b + p0 * NR * 2, pc, L.acc.data() + np * MR * NR, p0 > 0);
+      }
+      for (int64_t np = 0; np < npan; ++np) Store(P, L.acc.data() + np * MR * NR, c_at(z), i0, np * NR, mr, std::min(NR, P.N - np * NR));
       return;
     }
     for (int64_t np = 0; np < npan; ++np) {
