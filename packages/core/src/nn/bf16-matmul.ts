@@ -30,16 +30,14 @@ interface Product {
 
 const floatType = (): NativeAttr => ({ name: 'T', type: tfTypes().TF_ATTR_TYPE, value: tfTypes().TF_FLOAT });
 const intList = (name: string, value: number[]): NativeAttr => ({ name, type: tfTypes().TF_ATTR_INT, value });
-let noBias: Tensor | null = null;
 
 /** C = alpha · A·B (+ bias) (ReLU) over the views of `p`, in bfloat16 products (no gradient). */
 function product(a: Tensor, b: Tensor, bias: Tensor | null, p: Product): Tensor {
-  noBias ??= tf.keep(tf.zeros([0]));
   return runNative('UadMatMulBf16', [
     intList('dims', p.dims), intList('a_strides', p.a), intList('b_strides', p.b), intList('c_strides', p.c), intList('out_shape', p.out),
     { name: 'alpha', type: tfTypes().TF_ATTR_FLOAT, value: p.alpha ?? 1 },
     { name: 'relu', type: tfTypes().TF_ATTR_BOOL, value: p.relu ?? false },
-  ], [a, b, bias ?? noBias]);
+  ], [a, b, bias ?? emptyInputs().f]);
 }
 
 /** True when this CPU has AMX (oneDNN's own bf16 kernels are then the faster route): /proc/cpuinfo's amx_bf16 flag. */
