@@ -1563,8 +1563,22 @@ void RunAttention(const Attention& A) {
 }
 }  // namespace bf16
 
+/** The int-list attribute `name` into `out`: `want` entries (any number when want < 0); a no-op once `s` failed. */
+void GetIntList(TF_OpKernelConstruction* c, const char* op, const char* name, int want, std::vector<int64_t>* out, TF_Status* s) {
+  if (TF_GetCode(s) != TF_OK) return;
+  int32_t n = 0, total = 0;
+  TF_OpKernelConstruction_GetAttrSize(c, name, &n, &total, s);
+  if (TF_GetCode(s) != TF_OK) return;
+  if (want >= 0 && n != want) {
+    TF_SetStatus(s, TF_INVALID_ARGUMENT, (std::string(op) + ": wrong length of " + name).c_str());
+    return;
+  }
+  out->resize(static_cast<size_t>(std::max(n, 0)));
+  if (n > 0) TF_OpKernelConstruction_GetAttrInt64List(c, name, out->data(), n, s);
+}
+
 struct MatMulAttrs {
-  int64_t dims[5], as[4], bs[4], cs[4];
+  std::vector<int64_t> dims, as, bs, cs;
   std::vector<int64_t> out_shape;
   float alpha = 1;
   bool relu = false;
@@ -1573,21 +1587,12 @@ struct MatMulAttrs {
 void* CreateMatMul(TF_OpKernelConstruction* c) {
   auto* a = new MatMulAttrs;
   Status s;
-  const std::pair<const char*, int64_t*> lists[] = {{"dims", a->dims}, {"a_strides", a->as}, {"b_strides", a->bs}, {"c_strides", a->cs}};
-  for (const auto& l : lists) {
-    int32_t n = 0, total = 0;
-    TF_OpKernelConstruction_GetAttrSize(c, l.first, &n, &total, s);
-    if (TF_GetCode(s) == TF_OK && n != (l.second == a->dims ? 5 : 4))
-      TF_SetStatus(s, TF_INVALID_ARGUMENT, (std::string("UadMatMulBf16: wrong length of ") + l.first).c_str());
-    if (TF_GetCode(s) == TF_OK) TF_OpKernelConstruction_GetAttrInt64List(c, l.first, l.second, n, s);
-    if (TF_GetCode(s) != TF_OK) break;
-  }
-  if (TF_GetCode(s) == TF_OK) {
-    int32_t n = 0, total = 0;
-    TF_OpKernelConstruction_GetAttrSize(c, "out_shape", &n, &total, s);
-    a->out_shape.resize(static_cast<size_t>(std::max(n, 0)));
-    if (TF_GetCode(s) == TF_OK && n > 0) TF_OpKernelConstruction_GetAttrInt64List(c, "out_shape", a->out_shape.data(), n, s);
-  }
+  const char* op = "UadMatMulBf16";
+  GetIntList(c, op, "dims", 5, &a->dims, s);
+  GetIntList(c, op, "a_strides", 4, &a->as, s);
+  GetIntList(c, op, "b_strides", 4, &a->bs, s);
+  GetIntList(c, op, "c_strides", 4, &a->cs, s);
+  GetIntList(c, op, "out_shape", -1, &a->out_shape, s);
   if (TF_GetCode(s) == TF_OK) TF_OpKernelConstruction_GetAttrFloat(c, "alpha", &a->alpha, s);
   if (TF_GetCode(s) == TF_OK && TF_OpKernelConstruction_HasAttr(c, "relu", s)) {
     TF_Bool v = 0;
@@ -1616,7 +1621,7 @@ bool MakeProblem(TF_OpKernelContext* ctx, const MatMulAttrs& a, const char* op, 
   int64_t out_n = 1;
   for (int64_t d : a.out_shape) out_n *= d;
   const int64_t bias_n = bias ? TF_TensorElementCount(bias) : 0;
-  const int64_t ra = Reach(z0, z1, M, K, a.as), rb = Reach(z0, z1, K, N, a.bs), rc = Reach(z0, z1, M, N, a.cs);
+  const int64_t ra = Reach(z0, z1, M, K, a.as.data()), rb = Reach(z0, z1, K, N, a.bs.data()), rc = Reach(z0, z1, M, N, a.cs.data());
   const bool empty = z0 * z1 * M * N == 0;
   if (z0 < 0 || z1 < 0 || M < 0 || N < 0 || K < 0 || ra < 0 || rb < 0 || rc < 0 || out_n != z0 * z1 * M * N ||
       (!empty && K > 0 && (ra >= TF_TensorElementCount(ta) || rb >= TF_TensorElementCount(tb))) ||
@@ -1686,7 +1691,7 @@ void ScoresSoftmaxCompute(void* k, TF_OpKernelContext* ctx) {
 // k's view is of Kᵀ ([hd, Tk]), v's of V ([Tk, hd]) as UadMatMulBf16's b; y (the probabilities) and out (y · keep)
 // are filled only with keep_probs (for the gradient), else empty.
 struct AttnAttrs {
-  int64_t dims[5], qs[4], ks[4], vs[4], os[4];
+  std::vector<int64_t> dims, qs, ks, vs, os;
   std::vector<int64_t> out_shape;
   float alpha = 1, out_scale = 1;
   int64_t threshold = 0;
@@ -1695,21 +1700,13 @@ struct AttnAttrs {
 void* CreateAttn(TF_OpKernelConstruction* c) {
   auto* a = new AttnAttrs;
   Status s;
-  const std::pair<const char*, int64_t*> lists[] = {{"dims", a->dims}, {"q_strides", a->qs}, {"k_strides", a->ks}, {"v_strides", a->vs}, {"o_strides", a->os}};
-  for (const auto& l : lists) {
-    int32_t n = 0, total = 0;
-    TF_OpKernelConstruction_GetAttrSize(c, l.first, &n, &total, s);
-    if (TF_GetCode(s) == TF_OK && n != (l.second == a->dims ? 5 : 4))
-      TF_SetStatus(s, TF_INVALID_ARGUMENT, (std::string("UadAttentionBf16: wrong length of ") + l.first).c_str());
-    if (TF_GetCode(s) == TF_OK) TF_OpKernelConstruction_GetAttrInt64List(c, l.first, l.second, n, s);
-    if (TF_GetCode(s) != TF_OK) break;
-  }
-  if (TF_GetCode(s) == TF_OK) {
-    int32_t n = 0, total = 0;
-    TF_OpKernelConstruction_GetAttrSize(c, "out_shape", &n, &total, s);
-    a->out_shape.resize(static_cast<size_t>(std::max(n, 0)));
-    if (TF_GetCode(s) == TF_OK && n > 0) TF_OpKernelConstruction_GetAttrInt64List(c, "out_shape", a->out_shape.data(), n, s);
-  }
+  const char* op = "UadAttentionBf16";
+  GetIntList(c, op, "dims", 5, &a->dims, s);
+  GetIntList(c, op, "q_strides", 4, &a->qs, s);
+  GetIntList(c, op, "k_strides", 4, &a->ks, s);
+  GetIntList(c, op, "v_strides", 4, &a->vs, s);
+  GetIntList(c, op, "o_strides", 4, &a->os, s);
+  GetIntList(c, op, "out_shape", -1, &a->out_shape, s);
   if (TF_GetCode(s) == TF_OK) TF_OpKernelConstruction_GetAttrFloat(c, "alpha", &a->alpha, s);
   if (TF_GetCode(s) == TF_OK) TF_OpKernelConstruction_GetAttrFloat(c, "out_scale", &a->out_scale, s);
   if (TF_GetCode(s) == TF_OK) TF_OpKernelConstruction_GetAttrInt64(c, "threshold", &a->threshold, s);
@@ -1732,8 +1729,8 @@ void AttentionCompute(void* k, TF_OpKernelContext* ctx) {
   const int64_t z0 = a.dims[0], z1 = a.dims[1], tq = a.dims[2], tk = a.dims[3], hd = a.dims[4];
   int64_t out_n = 1;
   for (int64_t d : a.out_shape) out_n *= d;
-  const int64_t rq = Reach(z0, z1, tq, hd, a.qs), rk = Reach(z0, z1, hd, tk, a.ks), rv = Reach(z0, z1, tk, hd, a.vs),
-                ro = Reach(z0, z1, tq, hd, a.os), mn = TF_TensorElementCount(in.t[3]);
+  const int64_t rq = Reach(z0, z1, tq, hd, a.qs.data()), rk = Reach(z0, z1, hd, tk, a.ks.data()), rv = Reach(z0, z1, tk, hd, a.vs.data()),
+                ro = Reach(z0, z1, tq, hd, a.os.data()), mn = TF_TensorElementCount(in.t[3]);
   const bool empty = z0 * z1 * tq * hd == 0;
   KeepSource keep;
   if (z0 < 0 || z1 < 0 || tq < 0 || tk < 1 || hd < 0 || rq < 0 || rk < 0 || rv < 0 || ro < 0 || a.os[3] != 1 ||

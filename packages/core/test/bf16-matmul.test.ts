@@ -1,7 +1,7 @@
 // unified-ad's bfloat16 products (UadMatMulBf16, packages/core/native/uad_kernels.cc; nn/bf16-matmul.ts) against a
 // float64 reference on the same bfloat16-rounded operands, and their gradients against the float32 compositions.
-import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
+import { lastLineWithThreads } from './helpers';
 import { describe, expect, it } from 'vitest';
 import type { Tensor, Tensor2D } from '@tensorflow/tfjs-node';
 import { Rng, tf, engineInfo, nn } from '../src';
@@ -185,16 +185,7 @@ describe('bfloat16 products (UadMatMulBf16)', () => {
       const h = require('crypto').createHash('sha256');
       for (const t of [dx, dw, dq]) h.update(Buffer.from(t.dataSync().buffer));
       console.log(h.digest('hex'));`;
-    const hash = (threads: string) => {
-      const c = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', script], {
-        encoding: 'utf8',
-        env: { ...process.env, TF_NUM_INTRAOP_THREADS: threads, TF_CPP_MIN_LOG_LEVEL: '3' },
-        timeout: 120_000,
-      });
-      expect(c.status, c.stderr).toBe(0);
-      return c.stdout.trim().split('\n').pop();
-    };
-    expect(hash('1')).toBe(hash('2'));
+    expect(lastLineWithThreads(script, '1')).toBe(lastLineWithThreads(script, '2'));
   }, 240_000);
 
   it.skipIf(!on)('views that do not fit their tensors give an error naming the op, not a crash', () => {

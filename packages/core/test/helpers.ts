@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import type { Tensor3D, Tensor4D, Scalar } from '@tensorflow/tfjs-node';
+import { expect } from 'vitest';
 import { tf, nn, Rng, type Reconstructor, type Prediction } from '../src';
 
 /** A tiny token-wise MLP reconstructor with dropout, for trainer tests. */
@@ -30,4 +32,18 @@ export function structuredFeatures(n: number, h: number, c: number, seed: number
     const coef = rng.normalTensor([n * h * h, 4]);
     return tf.matMul(coef, basis).reshape([n, h, h, c]) as Tensor4D;
   });
+}
+
+/**
+ * What `script` (CommonJS, run in a child Node with ts-node) prints last, with TF_NUM_INTRAOP_THREADS = `threads`:
+ * the determinism tests print a hash of their results and compare thread counts.
+ */
+export function lastLineWithThreads(script: string, threads: string): string | undefined {
+  const c = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', script], {
+    encoding: 'utf8',
+    env: { ...process.env, TF_NUM_INTRAOP_THREADS: threads, TF_CPP_MIN_LOG_LEVEL: '3' },
+    timeout: 120_000,
+  });
+  expect(c.status, c.stderr).toBe(0);
+  return c.stdout.trim().split('\n').pop();
 }

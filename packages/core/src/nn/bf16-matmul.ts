@@ -12,6 +12,7 @@ import * as fs from 'node:fs';
 import type { Tensor, Tensor2D } from '@tensorflow/tfjs-node';
 import { tf } from '../engine';
 import { UserError } from '../errors';
+import { custom, type Custom, type Grad } from './custom-grad';
 import { dropInputs, emptyInputs, fusedOpBuilt, run, type FusedDrop } from '../fused-ops';
 import { runNative, tfTypes, type NativeAttr } from '../native-op';
 
@@ -76,15 +77,6 @@ export function resetBf16Gemm(): void {
   choice = null;
 }
 
-type Grad = (dy: Tensor, saved: Tensor[]) => Tensor[];
-type Custom = (...args: Tensor[]) => Tensor;
-function custom(forward: (inputs: Tensor[], save: (t: Tensor[]) => void) => { value: Tensor; gradFunc: Grad }): Custom {
-  const f = tf.customGrad(((...args: unknown[]) => {
-    const save = args.pop() as (t: Tensor[]) => void;
-    return forward(args as Tensor[], save);
-  }) as never);
-  return f as unknown as Custom;
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // y = x W (+ b) (then ReLU): x [N, in], W [in, out]

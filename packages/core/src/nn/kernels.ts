@@ -7,6 +7,7 @@
 import type { Tensor, Tensor2D } from '@tensorflow/tfjs-node';
 import { engineInfo, tf } from '../engine';
 import { UserError } from '../errors';
+import { custom, type Custom, type Grad } from './custom-grad';
 import { bf16Gemm, bf16GemmStatus, linearBf16 } from './bf16-matmul';
 import { TF_BFLOAT16, boolAttr, castNative, fusedMatMulAttrs, listAttrs, nativeKernels, probeOnce, runNative, stringAttr, tfTypes, typeAttr } from '../native-op';
 
@@ -26,16 +27,6 @@ function matMul2d(a: Tensor, b: Tensor, ta: boolean, tb: boolean): Tensor {
   return runNative('MatMul', [boolAttr('transpose_a', ta), boolAttr('transpose_b', tb), T()], [a, b]);
 }
 
-type Grad = (dy: Tensor, saved: Tensor[]) => Tensor[];
-type Custom = (...args: Tensor[]) => Tensor;
-function custom(forward: (inputs: Tensor[], save: (t: Tensor[]) => void) => { value: Tensor; gradFunc: Grad }): Custom {
-  // tf.customGrad passes the inputs then `save`; its typings only describe fixed arities
-  const f = tf.customGrad(((...args: unknown[]) => {
-    const save = args.pop() as (t: Tensor[]) => void;
-    return forward(args as Tensor[], save);
-  }) as never);
-  return f as unknown as Custom;
-}
 
 /** Precision of the linear layers' matrix products: 'fp32', or 'bf16' (inputs rounded to bfloat16, products on
  * oneDNN's bf16 kernels — AMX / AVX512-BF16 where the CPU has them — results and everything else in float32). */
