@@ -20,8 +20,6 @@
 //   UadSumSquares(x[N])                            -> sum of x*x over all     the squared global gradient norm
 //   UadMatMulBf16(a, b, bias; views)               -> alpha * A.B (+ bias) (relu) in bfloat16 products, over strided
 //                                                     views (section "bfloat16 matrix products"; AVX512-BF16 builds only)
-//   UadScoresSoftmaxBf16(q, k, mask, seed; views)  -> softmax(alpha * Q.K^T + mask) (and its dropout) straight from the
-//                                                     product's rows (AVX512-BF16 builds only)
 //   UadAttentionBf16(q, k, v, mask, seed; views)   -> the whole attention per head, P kept only for the gradient
 // `mask` ([Tq, Tk], additive, broadcast over the leading axes) and `seed` (int32 [2]) may be empty tensors (shape [0])
 // for none. Everything is float32. Compiled without FMA contraction (-ffp-contract=off).
@@ -1407,23 +1405,21 @@ void Store(const Problem& P, const float* tile, float* c, int64_t i0, int64_t j0
   }
 }
 
-/** Rows i0..i0+mr-1 of C for batch z, complete ([mr, N] at `rows`, row stride ld): for a consumer of whole rows. */
-using RowSink = std::function<void(int64_t z, int64_t i0, int64_t mr, const float* rows, int64_t ld)>;
+/** A packed buffer of n uint16 in v, starting on a cache line (a 64-byte load across two lines costs two). */
+uint16_t* AlignedPanel(std::vector<uint16_t>& v, size_t n) {
+  v.resize(n + 32);
+  return reinterpret_cast<uint16_t*>((reinterpret_cast<uintptr_t>(v.data()) + 63) & ~uintptr_t{63});
+}
 
-/** C of P; with a `sink`, each panel of MR complete rows goes to it (from a buffer in L1) instead of to P.c. */
-void Run(const Problem& P, const RowSink* sink = nullptr) {
+/** C of P. */
+void Run(const Problem& P) {
   const int64_t kp = (P.K + 1) & ~int64_t{1}, pairs = kp / 2;
   const int64_t mpan = (P.M + MR - 1) / MR, npan = (P.N + NR - 1) / NR, Z = P.z0 * P.z1;
   const int64_t panel_b = pairs * NR * 2;  // uint16 per packed B panel
   if (Z == 0 || P.M == 0 || P.N == 0) return;
   struct Local {
     std::vector<uint16_t> a, b;
-    std::vector<float> tmp, rows, acc;
-  };
-  // packed panels start on a cache line (a 64-byte load across two lines costs two)
-  auto aligned = [](std::vector<uint16_t>& v, size_t n) {
-    v.resize(n + 32);
-    return reinterpret_cast<uint16_t*>((reinterpret_cast<uintptr_t>(v.data()) + 63) & ~uintptr_t{63});
+    std::vector<float> tmp, acc;
   };
   static thread_local Local local;
   auto offsets = [&](int64_t z, const View& v) { return v.p + (z / P.z1) * v.s0 + (z % P.z1) * v.s1; };
@@ -1431,21 +1427,9 @@ void Run(const Problem& P, const RowSink* sink = nullptr) {
   // one A panel against every packed B panel
   auto rows = [&](int64_t z, int64_t mp, const uint16_t* bpk, Local& L) {
     const int64_t i0 = mp * MR, mr = std::min(MR, P.M - i0);
-    uint16_t* ap = aligned(L.a, static_cast<size_t>(MR * kp));
+    uint16_t* ap = AlignedPanel(L.a, static_cast<size_t>(MR * kp));
     PackA(offsets(z, P.a) + i0 * P.a.rs, P.a.rs, P.a.cs, mr, P.K, kp, ap, L.tmp);
     alignas(64) float tile[MR * NR];
-    if (sink) {
-      Problem R = P;  // the same epilogue, into rows of npan * NR floats
-      R.c_rs = npan * NR, R.c_cs = 1;
-      std::vector<float>& buf = L.rows;
-      buf.resize(static_cast<size_t>(MR * R.c_rs));
-      for (int64_t np = 0; np < npan; ++np) {
-        Kernel(ap, kp, bpk + np * panel_b, pairs, tile);
-        Store(R, tile, buf.data(), 0, np * NR, mr, std::min(NR, P.N - np * NR));
-      }
-      (*sink)(z, i0, mr, buf.data(), R.c_rs);
-      return;
-    }
     if (pairs > KC_PAIRS) {
       // long K: block by block over every B panel, the partial sums of all the panel's tiles in L.acc
       L.acc.resize(static_cast<size_t>(npan * MR * NR));
@@ -1470,14 +1454,14 @@ void Run(const Problem& P, const RowSink* sink = nullptr) {
     // many small products (attention maps): one per task, packed in the thread's own buffers
     ThePool().Run(static_cast<int>(Z), [&](int z) {
       Local& L = local;
-      uint16_t* bpk = aligned(L.b, static_cast<size_t>(npan * panel_b));
+      uint16_t* bpk = AlignedPanel(L.b, static_cast<size_t>(npan * panel_b));
       for (int64_t np = 0; np < npan; ++np) pack_b(z, np, bpk, L);
       for (int64_t mp = 0; mp < mpan; ++mp) rows(z, mp, bpk, L);
     });
     return;
   }
   std::vector<uint16_t> shared_b;
-  uint16_t* bpk = aligned(shared_b, static_cast<size_t>(npan * panel_b));
+  uint16_t* bpk = AlignedPanel(shared_b, static_cast<size_t>(npan * panel_b));
   for (int64_t z = 0; z < Z; ++z) {
     ThePool().Run(static_cast<int>(npan), [&](int np) { pack_b(z, np, bpk, local); });
     ThePool().Run(static_cast<int>(mpan), [&](int mp) { rows(z, mp, bpk, local); });
@@ -1499,7 +1483,7 @@ struct Attention {
 /**
  * Per (batch, head) task: Kᵀ and V packed once; per panel of MR query rows: the score rows (in L1), their masked
  * softmax (and dropout), packed again as the A panel of P·V, multiplied out. P reaches memory only when kept for the
- * gradient. The same numbers as UadScoresSoftmaxBf16 then UadMatMulBf16.
+ * gradient. The same numbers as UadMatMulBf16 (scores), UadMaskedSoftmax and UadMatMulBf16 (context).
  */
 void RunAttention(const Attention& A) {
   const int64_t Z = A.z0 * A.z1;
@@ -1512,10 +1496,6 @@ void RunAttention(const Attention& A) {
     std::vector<float> tmp, rows, probs;
   };
   static thread_local Local local;
-  auto aligned = [](std::vector<uint16_t>& v, size_t n) {
-    v.resize(n + 32);
-    return reinterpret_cast<uint16_t*>((reinterpret_cast<uintptr_t>(v.data()) + 63) & ~uintptr_t{63});
-  };
   // the score product: C = alpha · Q Kᵀ into rows of ld floats; the context: C = out_scale · P V into o
   Problem S{1, 1, 0, A.tk, A.hd, A.q, A.k, nullptr, 0, 0, ld, 1, nullptr, A.alpha, false};
   Problem O{1, 1, 0, A.hd, A.tk, {}, A.v, nullptr, 0, 0, A.o_rs, 1, nullptr, A.out_scale, false};
@@ -1526,15 +1506,15 @@ void RunAttention(const Attention& A) {
     const float* k = A.k.p + zs * A.k.s0 + zh * A.k.s1;
     const float* v = A.v.p + zs * A.v.s0 + zh * A.v.s1;
     float* o = A.o + zs * A.o_s0 + zh * A.o_s1;
-    uint16_t* ks = aligned(L.ks, static_cast<size_t>(npan_s * panel_s));
-    uint16_t* vs = aligned(L.vs, static_cast<size_t>(npan_v * panel_v));
+    uint16_t* ks = AlignedPanel(L.ks, static_cast<size_t>(npan_s * panel_s));
+    uint16_t* vs = AlignedPanel(L.vs, static_cast<size_t>(npan_v * panel_v));
     for (int64_t np = 0; np < npan_s; ++np)
       PackB(k + np * NR * A.k.cs, A.k.rs, A.k.cs, std::min(NR, A.tk - np * NR), A.hd, pairs_s, ks + np * panel_s, L.tmp);
     for (int64_t np = 0; np < npan_v; ++np)
       PackB(v + np * NR * A.v.cs, A.v.rs, A.v.cs, std::min(NR, A.hd - np * NR), A.tk, pairs_v, vs + np * panel_v, L.tmp);
     L.rows.resize(static_cast<size_t>(MR * ld));
     L.probs.resize(static_cast<size_t>(2 * MR * A.tk));  // y rows, then dropped rows (when not kept)
-    uint16_t* ap = aligned(L.a, static_cast<size_t>(MR * std::max(kp_s, kp_v)));
+    uint16_t* ap = AlignedPanel(L.a, static_cast<size_t>(MR * std::max(kp_s, kp_v)));
     alignas(64) float tile[MR * NR];
     for (int64_t i0 = 0; i0 < A.tq; i0 += MR) {
       const int64_t mr = std::min(MR, A.tq - i0);
@@ -1582,7 +1562,6 @@ struct MatMulAttrs {
   std::vector<int64_t> out_shape;
   float alpha = 1;
   bool relu = false;
-  int64_t threshold = 0;  // UadScoresSoftmaxBf16's dropout
 };
 void* CreateMatMul(TF_OpKernelConstruction* c) {
   auto* a = new MatMulAttrs;
@@ -1594,12 +1573,11 @@ void* CreateMatMul(TF_OpKernelConstruction* c) {
   GetIntList(c, op, "c_strides", 4, &a->cs, s);
   GetIntList(c, op, "out_shape", -1, &a->out_shape, s);
   if (TF_GetCode(s) == TF_OK) TF_OpKernelConstruction_GetAttrFloat(c, "alpha", &a->alpha, s);
-  if (TF_GetCode(s) == TF_OK && TF_OpKernelConstruction_HasAttr(c, "relu", s)) {
+  if (TF_GetCode(s) == TF_OK) {
     TF_Bool v = 0;
     TF_OpKernelConstruction_GetAttrBool(c, "relu", &v, s);
     a->relu = v != 0;
   }
-  if (TF_GetCode(s) == TF_OK && TF_OpKernelConstruction_HasAttr(c, "threshold", s)) TF_OpKernelConstruction_GetAttrInt64(c, "threshold", &a->threshold, s);
   if (TF_GetCode(s) != TF_OK) TF_OpKernelConstruction_Failure(c, s);
   return a;
 }
@@ -1613,14 +1591,14 @@ int64_t Reach(int64_t z0, int64_t z1, int64_t m, int64_t n, const int64_t* st) {
   return (z0 - 1) * st[0] + (z1 - 1) * st[1] + (m - 1) * st[2] + (n - 1) * st[3];
 }
 
-/** The product's Problem from the attributes and inputs a, b (bias: `bias` or null), or false (after Fail) when the
+/** The product's Problem from the attributes and inputs a, b, bias (empty: none), or false (after Fail) when the
  * views do not fit the tensors. */
 bool MakeProblem(TF_OpKernelContext* ctx, const MatMulAttrs& a, const char* op, TF_Tensor* ta, TF_Tensor* tb, TF_Tensor* bias,
                  bf16::Problem* P) {
   const int64_t z0 = a.dims[0], z1 = a.dims[1], M = a.dims[2], N = a.dims[3], K = a.dims[4];
   int64_t out_n = 1;
   for (int64_t d : a.out_shape) out_n *= d;
-  const int64_t bias_n = bias ? TF_TensorElementCount(bias) : 0;
+  const int64_t bias_n = TF_TensorElementCount(bias);
   const int64_t ra = Reach(z0, z1, M, K, a.as.data()), rb = Reach(z0, z1, K, N, a.bs.data()), rc = Reach(z0, z1, M, N, a.cs.data());
   const bool empty = z0 * z1 * M * N == 0;
   if (z0 < 0 || z1 < 0 || M < 0 || N < 0 || K < 0 || ra < 0 || rb < 0 || rc < 0 || out_n != z0 * z1 * M * N ||
@@ -1649,40 +1627,6 @@ void MatMulCompute(void* k, TF_OpKernelContext* ctx) {
   if (!c || P.z0 * P.z1 * P.M * P.N == 0) return;
   P.c = Fm(c);
   bf16::Run(P);
-}
-
-// Attention probabilities: softmax(alpha * Q K^T + mask) per head, with dropout, from the product's rows while they
-// are in L1 (the scores never go to memory): the same numbers as UadMatMulBf16 then UadMaskedSoftmax.
-//   UadScoresSoftmaxBf16(q, k, mask, seed; views of the product (C contiguous [.., M, N]), alpha, threshold) -> y, out
-void ScoresSoftmaxCompute(void* k, TF_OpKernelContext* ctx) {
-  const MatMulAttrs& a = *static_cast<MatMulAttrs*>(k);
-  Status s;
-  Inputs in;
-  Outputs out;
-  bf16::Problem P;
-  if (!GetInputs(ctx, 4, &in, s) || !MakeProblem(ctx, a, "UadScoresSoftmaxBf16", in.t[0], in.t[1], nullptr, &P)) return;
-  const int64_t M = P.M, N = P.N, mn = TF_TensorElementCount(in.t[2]);
-  KeepSource keep;
-  if (P.c_cs != 1 || P.c_rs != N || P.c_s1 != M * N || P.c_s0 != P.z1 * M * N || (mn != 0 && mn != M * N) ||
-      !ReadKeep(in.t[3], a.threshold, &keep)) {
-    Fail(ctx, "UadScoresSoftmaxBf16: the output must be contiguous [.., M, N], the mask [M, N] (or empty), seed int32 [2] (or empty)");
-    return;
-  }
-  TF_Tensor* y = Alloc(ctx, 0, a.out_shape, s);
-  out.t.push_back(y);
-  TF_Tensor* o = y ? Alloc(ctx, 1, keep.on ? a.out_shape : std::vector<int64_t>{0}, s) : nullptr;
-  out.t.push_back(o);
-  if (!o || P.z0 * P.z1 * M * N == 0) return;
-  const float* mask = mn ? F(in.t[2]) : nullptr;
-  float *yp = Fm(y), *op = keep.on ? Fm(o) : nullptr;
-  P.c = yp;
-  const bf16::RowSink sink = [&](int64_t z, int64_t i0, int64_t mr, const float* rows, int64_t ld) {
-    for (int64_t r = 0; r < mr; ++r) {
-      const int64_t flat = (z * M + i0 + r) * N;  // the row's first element index (as UadMaskedSoftmax numbers them)
-      SoftmaxRow(rows + r * ld, mask ? mask + (i0 + r) * N : nullptr, yp + flat, keep, flat, op ? op + flat : nullptr, N);
-    }
-  };
-  bf16::Run(P, &sink);
 }
 
 // The whole attention per (batch, head): o = out_scale · dropout(softmax(alpha · Q Kᵀ + mask)) V (bf16::RunAttention).
@@ -1827,10 +1771,6 @@ const std::vector<OpSpec>& Specs() {
        {"dims: list(int)", "a_strides: list(int)", "b_strides: list(int)", "c_strides: list(int)", "out_shape: list(int)",
         "alpha: float = 1.0", "relu: bool = false"},
        CreateMatMul, MatMulCompute, DeleteMatMul},
-      {"UadScoresSoftmaxBf16", {"q: float", "k: float", "mask: float", "seed: int32"}, {"y: float", "out: float"},
-       {"dims: list(int)", "a_strides: list(int)", "b_strides: list(int)", "c_strides: list(int)", "out_shape: list(int)",
-        "alpha: float = 1.0", "threshold: int = 0"},
-       CreateMatMul, ScoresSoftmaxCompute, DeleteMatMul},
       {"UadAttentionBf16", {"q: float", "k: float", "v: float", "mask: float", "seed: int32"}, {"o: float", "y: float", "out: float"},
        {"dims: list(int)", "q_strides: list(int)", "k_strides: list(int)", "v_strides: list(int)", "o_strides: list(int)",
         "out_shape: list(int)", "alpha: float = 1.0", "out_scale: float = 1.0", "threshold: int = 0", "keep_probs: bool = false"},

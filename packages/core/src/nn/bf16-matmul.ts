@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import type { Tensor, Tensor2D } from '@tensorflow/tfjs-node';
 import { tf } from '../engine';
 import { UserError } from '../errors';
-import { custom, type Custom, type Grad } from './custom-grad';
+import { custom, type Custom } from './custom-grad';
 import { dropInputs, emptyInputs, fusedOpBuilt, run, type FusedDrop } from '../fused-ops';
 import { runNative, tfTypes, type NativeAttr } from '../native-op';
 
@@ -72,12 +72,6 @@ export function bf16GemmStatus(): string {
   return bf16Gemm(true) ? 'on' : (process.env.UNIFIED_AD_BF16_GEMM === '0' ? 'off (UNIFIED_AD_BF16_GEMM=0)' : 'off (AMX: oneDNN)');
 }
 
-/** Forgets the cached choice (tests that change UNIFIED_AD_BF16_GEMM). */
-export function resetBf16Gemm(): void {
-  choice = null;
-}
-
-
 // ---------------------------------------------------------------------------------------------------------------
 // y = x W (+ b) (then ReLU): x [N, in], W [in, out]
 
@@ -122,70 +116,53 @@ const heads = (t: number, d: number, hd: number, transposed = false): Strides =>
 /** View of [B, H, Tq, Tk] maps (`transposed`: each as [Tk, Tq]). */
 const maps = (h: number, tq: number, tk: number, transposed = false): Strides => (transposed ? [h * tq * tk, tq * tk, 1, tk] : [h * tq * tk, tq * tk, tk, 1]);
 
+/** The views of a head's attention from the shapes of q [qb, Tq, D] (qb = 1: one query for the whole batch, read with batch stride 0),
+ * k and v [B, Tk, D], H heads of hd = D / H. */
+function attentionViews(qShape: number[], kShape: number[], nHeads: number) {
+  const [qb, tq, dm] = qShape as [number, number, number];
+  const b = kShape[0]!, tk = kShape[1]!, hd = dm / nHeads;
+  const shared = qb === 1 && b > 1;
+  const qView = heads(tq, dm, hd);
+  if (shared) qView[0] = 0;
+  return { b, tq, tk, dm, hd, shared, qView };
+}
+type Views = ReturnType<typeof attentionViews>;
+
+/** The scores' gradient: dq = alpha · dS K (summed over the batch for a shared query), dk = alpha · dSᵀ Q. */
+function scoresGrad(ds: Tensor, q: Tensor, k: Tensor, nHeads: number, alpha: number, v: Views): [Tensor, Tensor] {
+  const { b, tq, tk, dm, hd } = v;
+  const dq = product(ds, k, null, { dims: [b, nHeads, tq, hd, tk], a: maps(nHeads, tq, tk), b: heads(tk, dm, hd), c: heads(tq, dm, hd), out: [b, tq, dm], alpha });
+  const dk = product(ds, q, null, { dims: [b, nHeads, tk, hd, tq], a: maps(nHeads, tq, tk, true), b: v.qView, c: heads(tk, dm, hd), out: [b, tk, dm], alpha });
+  return [v.shared ? dq.sum(0, true) : dq, dk];
+}
+
+/** The context's gradient: dP = alpha · dO Vᵀ, dV = alpha · Pᵀ dO. */
+function contextGrad(dout: Tensor, p: Tensor, val: Tensor, nHeads: number, alpha: number, v: Views): [Tensor, Tensor] {
+  const { b, tq, tk, dm, hd } = v;
+  return [
+    product(dout, val, null, { dims: [b, nHeads, tq, tk, hd], a: heads(tq, dm, hd), b: heads(tk, dm, hd, true), c: maps(nHeads, tq, tk), out: [b, nHeads, tq, tk], alpha }),
+    product(p, dout, null, { dims: [b, nHeads, tk, hd, tq], a: maps(nHeads, tq, tk, true), b: heads(tq, dm, hd), c: heads(tk, dm, hd), out: [b, tk, dm], alpha }),
+  ];
+}
+
 const scoreFns = new Map<string, Custom>();
 /**
- * alpha · Q Kᵀ per head: q [B, Tq, H·hd], k [B, Tk, H·hd] → scores [B, H, Tq, Tk]; its gradient gives dq and dk in
- * the projections' layout.
+ * alpha · Q Kᵀ per head: q [B, Tq, H·hd] (or [1, Tq, H·hd], shared), k [B, Tk, H·hd] → scores [B, H, Tq, Tk]; its
+ * gradient gives dq and dk in the projections' layout.
  */
 export function attentionScoresBf16(q: Tensor, k: Tensor, nHeads: number, alpha: number): Tensor {
   const key = `${nHeads}|${alpha}`;
   let f = scoreFns.get(key);
   if (!f) {
     f = custom(([qi, ki], save) => {
-      const [b, tq, d] = qi!.shape as [number, number, number];
-      const tk = ki!.shape[1]!, hd = d / nHeads;
-      const s = product(qi!, ki!, null, { dims: [b, nHeads, tq, tk, hd], a: heads(tq, d, hd), b: heads(tk, d, hd, true), c: maps(nHeads, tq, tk), out: [b, nHeads, tq, tk], alpha });
+      const v = attentionViews(qi!.shape, ki!.shape, nHeads);
+      const s = product(qi!, ki!, null, { dims: [v.b, nHeads, v.tq, v.tk, v.hd], a: v.qView, b: heads(v.tk, v.dm, v.hd, true), c: maps(nHeads, v.tq, v.tk), out: [v.b, nHeads, v.tq, v.tk], alpha });
       save([qi!, ki!]);
-      return {
-        value: s,
-        gradFunc: (ds, [qs, ks]) => [
-          // dq = alpha · dS K,  dk = alpha · dSᵀ Q
-          product(ds, ks!, null, { dims: [b, nHeads, tq, hd, tk], a: maps(nHeads, tq, tk), b: heads(tk, d, hd), c: heads(tq, d, hd), out: [b, tq, d], alpha }),
-          product(ds, qs!, null, { dims: [b, nHeads, tk, hd, tq], a: maps(nHeads, tq, tk, true), b: heads(tq, d, hd), c: heads(tk, d, hd), out: [b, tk, d], alpha }),
-        ],
-      };
+      return { value: s, gradFunc: (ds, [qs, ks]) => scoresGrad(ds, qs!, ks!, nHeads, alpha, v) };
     });
     scoreFns.set(key, f);
   }
   return f(q, k);
-}
-
-/**
- * The attention probabilities softmax(alpha · Q Kᵀ + mask) per head, with dropout on them when `drop` is given
- * (without its 1/(1−p), as fusedMaskedSoftmax): q [B, Tq, H·hd] (or [1, Tq, H·hd]: one query for every item of the
- * batch, read in place), k [B, Tk, H·hd], mask [Tq, Tk] or null →
- * [B, H, Tq, Tk]. One kernel (UadScoresSoftmaxBf16: each panel of score rows is soft-maxed while in L1), the same
- * numbers as attentionScoresBf16 then fusedMaskedSoftmax; the gradient is theirs.
- */
-export function attentionProbsBf16(q: Tensor, k: Tensor, mask: Tensor | null, nHeads: number, alpha: number, drop: FusedDrop | null): Tensor {
-  const d = dropInputs(drop);
-  const f = custom(([qi, ki], save) => {
-    const [qb, tq, dm] = qi!.shape as [number, number, number];
-    const b = ki!.shape[0]!, tk = ki!.shape[1]!, hd = dm / nHeads;
-    const shared = qb === 1 && b > 1; // one query for the whole batch (a learned query): read with batch stride 0
-    const qView = heads(tq, dm, hd);
-    if (shared) qView[0] = 0;
-    const [y, out] = run('UadScoresSoftmaxBf16', [
-      intList('dims', [b, nHeads, tq, tk, hd]), intList('a_strides', qView), intList('b_strides', heads(tk, dm, hd, true)),
-      intList('c_strides', maps(nHeads, tq, tk)), intList('out_shape', [b, nHeads, tq, tk]),
-      { name: 'alpha', type: tfTypes().TF_ATTR_FLOAT, value: alpha }, d.threshold,
-    ], [qi!, ki!, mask ?? emptyInputs().f, d.seed], 2);
-    save([qi!, ki!, y!, d.seed]);
-    const gradFunc: Grad = (dout, [qs, ks, ys, sd]) => {
-      const ds = run('UadMaskedSoftmaxGrad', [d.threshold], [dout, ys!, sd!], 1)[0]!;
-      const dq = product(ds, ks!, null, { dims: [b, nHeads, tq, hd, tk], a: maps(nHeads, tq, tk), b: heads(tk, dm, hd), c: heads(tq, dm, hd), out: [b, tq, dm], alpha });
-      return [
-        shared ? dq.sum(0, true) : dq,
-        product(ds, qs!, null, { dims: [b, nHeads, tk, hd, tq], a: maps(nHeads, tq, tk, true), b: qView, c: heads(tk, dm, hd), out: [b, tk, dm], alpha }),
-      ];
-    };
-    if (d.on) return { value: out!, gradFunc };
-    out!.dispose();
-    return { value: y!, gradFunc };
-  });
-  const p = f(q, k);
-  d.release();
-  return p;
 }
 
 /** True while tfjs records operations for a gradient (tf.grads / variableGrads): its engine's tape is on. */
@@ -199,17 +176,14 @@ function recording(): boolean {
  * for q [B, Tq, H·hd] (or [1, Tq, H·hd], shared), k and v [B, Tk, H·hd] → [B, Tq, H·hd]. One kernel
  * (UadAttentionBf16): per head and panel of query rows, the scores, their masked softmax and dropout and the
  * product with V, while in L1; the probabilities reach memory only when a gradient is being recorded. The same
- * numbers as attentionProbsBf16 then attentionContextBf16, and the same gradient.
+ * numbers as attentionScoresBf16, fusedMaskedSoftmax and attentionContextBf16 in turn, and the same gradient.
  */
 export function attentionBf16(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, nHeads: number, alpha: number, drop: FusedDrop | null, outScale: number): Tensor {
   const d = dropInputs(drop);
-  const [qb, tq, dm] = q.shape as [number, number, number];
-  const b = k.shape[0]!, tk = k.shape[1]!, hd = dm / nHeads;
-  const shared = qb === 1 && b > 1;
-  const qView = heads(tq, dm, hd);
-  if (shared) qView[0] = 0;
+  const vw = attentionViews(q.shape, k.shape, nHeads);
+  const { b, tq, tk, dm, hd } = vw;
   const attrs = (keep: boolean): NativeAttr[] => [
-    intList('dims', [b, nHeads, tq, tk, hd]), intList('q_strides', qView), intList('k_strides', heads(tk, dm, hd, true)),
+    intList('dims', [b, nHeads, tq, tk, hd]), intList('q_strides', vw.qView), intList('k_strides', heads(tk, dm, hd, true)),
     intList('v_strides', heads(tk, dm, hd)), intList('o_strides', heads(tq, dm, hd)), intList('out_shape', [b, tq, dm]),
     { name: 'alpha', type: tfTypes().TF_ATTR_FLOAT, value: alpha }, { name: 'out_scale', type: tfTypes().TF_ATTR_FLOAT, value: outScale },
     d.threshold, { name: 'keep_probs', type: tfTypes().TF_ATTR_BOOL, value: keep },
@@ -228,13 +202,10 @@ export function attentionBf16(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | nu
     return {
       value: o!,
       gradFunc: (dout, [qs, ks, vs, ys, ps, sd]) => {
-        // context: dP = out_scale · dO Vᵀ, dV = out_scale · Pᵀ dO; softmax; scores: dq = alpha · dS K, dk = alpha · dSᵀ Q
-        const dp = product(dout, vs!, null, { dims: [b, nHeads, tq, tk, hd], a: heads(tq, dm, hd), b: heads(tk, dm, hd, true), c: maps(nHeads, tq, tk), out: [b, nHeads, tq, tk], alpha: outScale });
-        const dv = product(ps!, dout, null, { dims: [b, nHeads, tk, hd, tq], a: maps(nHeads, tq, tk, true), b: heads(tq, dm, hd), c: heads(tk, dm, hd), out: [b, tk, dm], alpha: outScale });
+        const [dp, dv] = contextGrad(dout, ps!, vs!, nHeads, outScale, vw);
         const ds = run('UadMaskedSoftmaxGrad', [d.threshold], [dp, ys!, sd!], 1)[0]!;
-        const dq = product(ds, ks!, null, { dims: [b, nHeads, tq, hd, tk], a: maps(nHeads, tq, tk), b: heads(tk, dm, hd), c: heads(tq, dm, hd), out: [b, tq, dm], alpha });
-        const dk = product(ds, qs!, null, { dims: [b, nHeads, tk, hd, tq], a: maps(nHeads, tq, tk, true), b: qView, c: heads(tk, dm, hd), out: [b, tk, dm], alpha });
-        return [shared ? dq.sum(0, true) : dq, dk, dv];
+        const [dq, dk] = scoresGrad(ds, qs!, ks!, nHeads, alpha, vw);
+        return [dq, dk, dv];
       },
     };
   });
@@ -252,18 +223,12 @@ export function attentionContextBf16(p: Tensor, v: Tensor, nHeads: number, alpha
   let f = contextFns.get(key);
   if (!f) {
     f = custom(([pi, vi], save) => {
-      const [b, , tq, tk] = pi!.shape as [number, number, number, number];
-      const d = vi!.shape[2]!, hd = d / nHeads;
-      const o = product(pi!, vi!, null, { dims: [b, nHeads, tq, hd, tk], a: maps(nHeads, tq, tk), b: heads(tk, d, hd), c: heads(tq, d, hd), out: [b, tq, d], alpha });
+      const [b, , tq] = pi!.shape as [number, number, number, number];
+      const vw = attentionViews([b, tq, vi!.shape[2]!], vi!.shape, nHeads); // (q of p's batch and length)
+      const { tk, dm, hd } = vw;
+      const o = product(pi!, vi!, null, { dims: [b, nHeads, tq, hd, tk], a: maps(nHeads, tq, tk), b: heads(tk, dm, hd), c: heads(tq, dm, hd), out: [b, tq, dm], alpha });
       save([pi!, vi!]);
-      return {
-        value: o,
-        gradFunc: (dout, [ps, vs]) => [
-          // dp = alpha · dO Vᵀ,  dv = alpha · Pᵀ dO
-          product(dout, vs!, null, { dims: [b, nHeads, tq, tk, hd], a: heads(tq, d, hd), b: heads(tk, d, hd, true), c: maps(nHeads, tq, tk), out: [b, nHeads, tq, tk], alpha }),
-          product(ps!, dout, null, { dims: [b, nHeads, tk, hd, tq], a: maps(nHeads, tq, tk, true), b: heads(tq, d, hd), c: heads(tk, d, hd), out: [b, tk, d], alpha }),
-        ],
-      };
+      return { value: o, gradFunc: (dout, [ps, vs]) => contextGrad(dout, ps!, vs!, nHeads, alpha, vw) };
     });
     contextFns.set(key, f);
   }

@@ -27,7 +27,6 @@ function matMul2d(a: Tensor, b: Tensor, ta: boolean, tb: boolean): Tensor {
   return runNative('MatMul', [boolAttr('transpose_a', ta), boolAttr('transpose_b', tb), T()], [a, b]);
 }
 
-
 /** Precision of the linear layers' matrix products: 'fp32', or 'bf16' (inputs rounded to bfloat16, products on
  * oneDNN's bf16 kernels — AMX / AVX512-BF16 where the CPU has them — results and everything else in float32). */
 export type MatmulPrecision = 'fp32' | 'bf16';
