@@ -106,6 +106,9 @@ export async function runExperiment(cfg: RunConfig, opts: RunOptions = {}): Prom
   if (opts.resume && outDir && !fs.existsSync(path.join(outDir, 'config.yaml')))
     throw new UserError(`--resume: ${outDir} holds no run to continue (no config.yaml); leave out --resume to start one there`);
   const { dataset, trainSamples, testSamples, classes } = await loadRunData(cfg, opts.baseDir);
+  // before anything is written to the folder: reading the engine settings checks them (a bad UNIFIED_AD_* value is
+  // a one-line error here, not a half-made run folder that then asks for --resume)
+  const env = outDir ? describeEnvironment(cfg.seed) : null;
   let release: (() => void) | null = null;
   if (outDir) {
     fs.mkdirSync(outDir, { recursive: true });
@@ -118,7 +121,7 @@ export async function runExperiment(cfg: RunConfig, opts: RunOptions = {}): Prom
     }
     writeFingerprint(outDir, fp);
     writeFileAtomic(path.join(outDir, 'config.yaml'), YAML.stringify(cfg));
-    writeFileAtomic(path.join(outDir, 'env.json'), JSON.stringify(describeEnvironment(cfg.seed), null, 2));
+    writeFileAtomic(path.join(outDir, 'env.json'), JSON.stringify(env, null, 2));
   }
   try {
     return await runLocked(cfg, opts, { dataset, trainSamples, testSamples, classes }, t0, log);
